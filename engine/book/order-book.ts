@@ -1,0 +1,123 @@
+/**
+ * One market's order book: order columns, the two sides' price levels, the order-id index and
+ * each user's list of pending orders (newest first). It only keeps the structure consistent;
+ * matching and money live in engine/core.
+ */
+import { NIL, OrderColumns, SIDE_ASK } from './order-columns.js';
+import { OrderIdIndex } from './order-id-index.js';
+import { PriceLevels } from './price-levels.js';
+
+export class OrderBook {
+  readonly orders: OrderColumns;
+  readonly asks: PriceLevels;
+  readonly bids: PriceLevels;
+  private readonly byId: OrderIdIndex;
+  /** user id → newest pending order slot in this book, and how many the user has. */
+  private readonly userHead = new Map<number, number>();
+  private readonly userCount = new Map<number, number>();
+
+  constructor(maxOrders: number, maxLevelsPerSide: number) {
+    this.orders = new OrderColumns(maxOrders);
+    this.asks = new PriceLevels(-1, maxLevelsPerSide);
+    this.bids = new PriceLevels(1, maxLevelsPerSide);
+    this.byId = new OrderIdIndex(maxOrders);
+  }
+
+  levels(side: number): PriceLevels {
+    return side === SIDE_ASK ? this.asks : this.bids;
+  }
+
+  /** Slot of a pending order, or NIL. */
+  find(orderId: number): number {
+    return this.byId.get(orderId);
+  }
+
+  /**
+   * Links a slot whose columns are filled in (id, user, side, price, left, ...) at the back of its
+   * price level. False, changing nothing, when the side has no free level.
+   */
+  insert(slot: number): boolean {
+    const o = this.orders;
+    const levels = this.levels(o.side[slot]!);
+    const level = levels.findOrCreate(o.price[slot]!);
+    if (level === NIL) return false;
+    const tail = levels.tail[level]!;
+    o.level[slot] = level;
+    o.prev[slot] = tail;
+    o.next[slot] = NIL;
+    if (tail === NIL) levels.head[level] = slot;
+    else o.next[tail] = slot;
+    levels.tail[level] = slot;
+    levels.total[level] = levels.total[level]! + o.left[slot]!;
+    levels.count[level] = levels.count[level]! + 1;
+    this.byId.set(o.id[slot]!, slot);
+
+    const user = o.user[slot]!;
+    const head = this.userHead.get(user);
+    o.userPrev[slot] = NIL;
+    o.userNext[slot] = head ?? NIL;
+    if (head !== undefined) o.userPrev[head] = slot;
+    this.userHead.set(user, slot);
+    this.userCount.set(user, (this.userCount.get(user) ?? 0) + 1);
+    return true;
+  }
+
+  /** A resting order traded `lots`: keeps the level's total in step with the order's left. */
+  reduce(slot: number, lots: number): void {
+    const o = this.orders;
+    o.left[slot] = o.left[slot]! - lots;
+    const levels = this.levels(o.side[slot]!);
+    const level = o.level[slot]!;
+    levels.total[level] = levels.total[level]! - lots;
+  }
+
+  /** Unlinks a pending order from every structure and frees its slot. */
+  remove(slot: number): void {
+    const o = this.orders;
+    const levels = this.levels(o.side[slot]!);
+    const level = o.level[slot]!;
+    const prev = o.prev[slot]!;
+    const next = o.next[slot]!;
+    if (prev === NIL) levels.head[level] = next;
+    else o.next[prev] = next;
+    if (next === NIL) levels.tail[level] = prev;
+    else o.prev[next] = prev;
+    levels.total[level] = levels.total[level]! - o.left[slot]!;
+    levels.count[level] = levels.count[level]! - 1;
+    if (levels.count[level] === 0) levels.remove(level);
+    this.byId.delete(o.id[slot]!);
+
+    const user = o.user[slot]!;
+    const userPrev = o.userPrev[slot]!;
+    const userNext = o.userNext[slot]!;
+    if (userPrev === NIL) {
+      if (userNext === NIL) this.userHead.delete(user);
+      else this.userHead.set(user, userNext);
+    } else {
+      o.userNext[userPrev] = userNext;
+    }
+    if (userNext !== NIL) o.userPrev[userNext] = userPrev;
+    const count = this.userCount.get(user)! - 1;
+    if (count === 0) this.userCount.delete(user);
+    else this.userCount.set(user, count);
+    o.free(slot);
+  }
+
+  /** Number of pending orders of `user` in this book. */
+  pendingCount(user: number): number {
+    return this.userCount.get(user) ?? 0;
+  }
+
+  /** Newest pending order slot of `user`, or NIL; follow `orders.userNext` for older ones. */
+  newestOf(user: number): number {
+    return this.userHead.get(user) ?? NIL;
+  }
+
+  /** Number of resting orders on one side. */
+  orderCount(side: number): number {
+    const levels = this.levels(side);
+    let count = 0;
+    for (let i = 0; i < levels.size; i++) count += levels.count[levels.nth(i)]!;
+    return count;
+  }
+}

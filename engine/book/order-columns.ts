@@ -1,0 +1,96 @@
+/**
+ * Resting orders of one book as struct-of-arrays columns, preallocated, with a free list of slots.
+ * A slot is a row in every column; NIL marks "no slot" in every link column.
+ */
+export const NIL = -1;
+
+export const SIDE_ASK = 1;
+export const SIDE_BID = 2;
+export const TYPE_LIMIT = 1;
+export const TYPE_MARKET = 2;
+
+export class OrderColumns {
+  readonly capacity: number;
+  /** Engine-wide order id. */
+  readonly id: Float64Array;
+  /** 32-bit user id and its balance-table row. */
+  readonly user: Uint32Array;
+  readonly row: Int32Array;
+  readonly side: Uint8Array;
+  /** Price in ticks; amount, left and deal_stock in lots. */
+  readonly price: Float64Array;
+  readonly amount: Float64Array;
+  readonly left: Float64Array;
+  readonly dealStock: Float64Array;
+  /** Fee rates in fee ticks. */
+  readonly takerFee: Float64Array;
+  readonly makerFee: Float64Array;
+  /** Units of the frozen asset this order still holds (stock for an ask, money for a bid). */
+  readonly freeze: BigInt64Array;
+  /** Σ money units traded; Σ fee units paid (in the asset this order receives). */
+  readonly dealMoney: BigInt64Array;
+  readonly dealFee: BigInt64Array;
+  /** Create and update times, microseconds since the epoch. */
+  readonly ctime: Float64Array;
+  readonly mtime: Float64Array;
+  /** Index into the engine's table of source strings. */
+  readonly source: Int32Array;
+  /** FIFO links inside the order's price level (the free list reuses `next`). */
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  readonly level: Int32Array;
+  /** Links in the owner's list of pending orders in this book, newest first. */
+  readonly userNext: Int32Array;
+  readonly userPrev: Int32Array;
+
+  private freeHead: number;
+  private used: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.id = new Float64Array(capacity);
+    this.user = new Uint32Array(capacity);
+    this.row = new Int32Array(capacity);
+    this.side = new Uint8Array(capacity);
+    this.price = new Float64Array(capacity);
+    this.amount = new Float64Array(capacity);
+    this.left = new Float64Array(capacity);
+    this.dealStock = new Float64Array(capacity);
+    this.takerFee = new Float64Array(capacity);
+    this.makerFee = new Float64Array(capacity);
+    this.freeze = new BigInt64Array(capacity);
+    this.dealMoney = new BigInt64Array(capacity);
+    this.dealFee = new BigInt64Array(capacity);
+    this.ctime = new Float64Array(capacity);
+    this.mtime = new Float64Array(capacity);
+    this.source = new Int32Array(capacity);
+    this.next = new Int32Array(capacity);
+    this.prev = new Int32Array(capacity);
+    this.level = new Int32Array(capacity);
+    this.userNext = new Int32Array(capacity);
+    this.userPrev = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.next[i] = i + 1 < capacity ? i + 1 : NIL;
+    this.freeHead = capacity > 0 ? 0 : NIL;
+    this.used = 0;
+  }
+
+  /** Slots in use. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** Takes a free slot, or NIL when the book is full. */
+  allocate(): number {
+    const slot = this.freeHead;
+    if (slot === NIL) return NIL;
+    this.freeHead = this.next[slot]!;
+    this.used++;
+    return slot;
+  }
+
+  free(slot: number): void {
+    this.next[slot] = this.freeHead;
+    this.freeHead = slot;
+    this.used--;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * Event records that commands write into a preallocated out-buffer, in this order:
+ *  - for every maker a taker touches: a DEAL, then that maker's ORDER event (UPDATE or FINISH);
+ *  - then the taker's ORDER event: PUT when it rests, FINISH when filled (market orders always FINISH);
+ *  - a cancel writes one ORDER FINISH; a balance.update writes one BALANCE.
+ * Consumers (gateway pushes, history writers, the journal) read them after the command or batch.
+ */
+import { defineLayout } from '../wire/layout.js';
+import type { OrderView } from './order-view.js';
+
+export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3 } as const;
+/** ViaBTC's order events. */
+export const OrderEvent = { PUT: 1, UPDATE: 2, FINISH: 3 } as const;
+
+export const ORDER_RECORD = defineLayout([
+  ['kind', 'u8'], ['event', 'u8'], ['side', 'u8'], ['type', 'u8'], ['market', 'u16'],
+  ['user', 'u32'], ['source', 'i32'],
+  ['id', 'f64'], ['ctime', 'f64'], ['mtime', 'f64'], ['price', 'f64'],
+  ['amount', 'f64'], ['left', 'f64'], ['dealStock', 'f64'], ['takerFee', 'f64'], ['makerFee', 'f64'],
+  ['amountMoney', 'i64'], ['leftMoney', 'i64'], ['dealMoney', 'i64'], ['dealFee', 'i64'], ['freeze', 'i64'],
+] as const);
+
+export const DEAL_RECORD = defineLayout([
+  ['kind', 'u8'], ['takerSide', 'u8'], ['market', 'u16'], ['askUser', 'u32'], ['bidUser', 'u32'],
+  ['id', 'f64'], ['time', 'f64'], ['price', 'f64'], ['amount', 'f64'], ['askOrder', 'f64'], ['bidOrder', 'f64'],
+  ['dealMoney', 'i64'], ['askFee', 'i64'], ['bidFee', 'i64'],
+] as const);
+
+export const BALANCE_RECORD = defineLayout([
+  ['kind', 'u8'], ['asset', 'u16'], ['user', 'u32'], ['business', 'i32'], ['detail', 'i32'],
+  ['businessId', 'f64'], ['time', 'f64'], ['change', 'i64'], ['available', 'i64'], ['frozen', 'i64'],
+] as const);
+
+export interface OrderEventRecord {
+  kind: typeof EventKind.ORDER;
+  event: number;
+  order: OrderView;
+}
+export interface DealRecord {
+  kind: typeof EventKind.DEAL;
+  id: number; time: number; market: number; takerSide: number; price: number; amount: number;
+  askOrder: number; bidOrder: number; askUser: number; bidUser: number;
+  dealMoney: bigint; askFee: bigint; bidFee: bigint;
+}
+export interface BalanceRecord {
+  kind: typeof EventKind.BALANCE;
+  user: number; asset: number; business: string; businessId: number; detail: string; time: number;
+  change: bigint; available: bigint; frozen: bigint;
+}
+export type EventRecord = OrderEventRecord | DealRecord | BalanceRecord;
+
+/** Append-only buffer of event records; grows (rarely) by doubling. `reset()` empties it. */
+export class EventBuffer {
+  private bytes: ArrayBuffer;
+  private view: DataView;
+  /** Bytes written. */
+  length = 0;
+  /** Number of records written. */
+  count = 0;
+  /** Strings referenced by BALANCE records (business, detail). */
+  readonly strings: string[] = [];
+
+  constructor(initialBytes = 1 << 16) {
+    this.bytes = new ArrayBuffer(initialBytes);
+    this.view = new DataView(this.bytes);
+  }
+
+  reset(): void {
+    this.length = 0;
+    this.count = 0;
+    this.strings.length = 0;
+  }
+
+  /** The records written since the last reset, as bytes (a view, not a copy). */
+  data(): Uint8Array {
+    return new Uint8Array(this.bytes, 0, this.length);
+  }
+
+  private reserve(size: number): number {
+    if (this.length + size > this.bytes.byteLength) {
+      const bigger = new ArrayBuffer(Math.max(this.bytes.byteLength * 2, this.length + size));
+      new Uint8Array(bigger).set(new Uint8Array(this.bytes, 0, this.length));
+      this.bytes = bigger;
+      this.view = new DataView(bigger);
+    }
+    const at = this.length;
+    this.length += size;
+    this.count++;
+    return at;
+  }
+
+  order(event: number, o: OrderView): void {
+    const at = this.reserve(ORDER_RECORD.size);
+    const v = this.view;
+    const f = ORDER_RECORD.at;
+    v.setUint8(at + f.kind, EventKind.ORDER);
+    v.setUint8(at + f.event, event);
+    v.setUint8(at + f.side, o.side);
+    v.setUint8(at + f.type, o.type);
+    v.setUint16(at + f.market, o.market, true);
+    v.setUint32(at + f.user, o.user, true);
+    v.setInt32(at + f.source, o.source, true);
+    v.setFloat64(at + f.id, o.id, true);
+    v.setFloat64(at + f.ctime, o.ctime, true);
+    v.setFloat64(at + f.mtime, o.mtime, true);
+    v.setFloat64(at + f.price, o.price, true);
+    v.setFloat64(at + f.amount, o.amount, true);
+    v.setFloat64(at + f.left, o.left, true);
+    v.setFloat64(at + f.dealStock, o.dealStock, true);
+    v.setFloat64(at + f.takerFee, o.takerFee, true);
+    v.setFloat64(at + f.makerFee, o.makerFee, true);
+    v.setBigInt64(at + f.amountMoney, o.amountMoney, true);
+    v.setBigInt64(at + f.leftMoney, o.leftMoney, true);
+    v.setBigInt64(at + f.dealMoney, o.dealMoney, true);
+    v.setBigInt64(at + f.dealFee, o.dealFee, true);
+    v.setBigInt64(at + f.freeze, o.freeze, true);
+  }
+
+  deal(
+    id: number, time: number, market: number, takerSide: number, price: number, amount: number,
+    askOrder: number, bidOrder: number, askUser: number, bidUser: number,
+    dealMoney: bigint, askFee: bigint, bidFee: bigint,
+  ): void {
+    const at = this.reserve(DEAL_RECORD.size);
+    const v = this.view;
+    const f = DEAL_RECORD.at;
+    v.setUint8(at + f.kind, EventKind.DEAL);
+    v.setUint8(at + f.takerSide, takerSide);
+    v.setUint16(at + f.market, market, true);
+    v.setUint32(at + f.askUser, askUser, true);
+    v.setUint32(at + f.bidUser, bidUser, true);
+    v.setFloat64(at + f.id, id, true);
+    v.setFloat64(at + f.time, time, true);
+    v.setFloat64(at + f.price, price, true);
+    v.setFloat64(at + f.amount, amount, true);
+    v.setFloat64(at + f.askOrder, askOrder, true);
+    v.setFloat64(at + f.bidOrder, bidOrder, true);
+    v.setBigInt64(at + f.dealMoney, dealMoney, true);
+    v.setBigInt64(at + f.askFee, askFee, true);
+    v.setBigInt64(at + f.bidFee, bidFee, true);
+  }
+
+  balance(
+    user: number, asset: number, business: string, businessId: number, detail: string, time: number,
+    change: bigint, available: bigint, frozen: bigint,
+  ): void {
+    const at = this.reserve(BALANCE_RECORD.size);
+    const v = this.view;
+    const f = BALANCE_RECORD.at;
+    v.setUint8(at + f.kind, EventKind.BALANCE);
+    v.setUint16(at + f.asset, asset, true);
+    v.setUint32(at + f.user, user, true);
+    v.setInt32(at + f.business, this.strings.push(business) - 1, true);
+    v.setInt32(at + f.detail, this.strings.push(detail) - 1, true);
+    v.setFloat64(at + f.businessId, businessId, true);
+    v.setFloat64(at + f.time, time, true);
+    v.setBigInt64(at + f.change, change, true);
+    v.setBigInt64(at + f.available, available, true);
+    v.setBigInt64(at + f.frozen, frozen, true);
+  }
+}
+
+/** Decodes every record in `bytes` into objects. Allocates: for consumers and tests, not the hot path. */
+export function decodeEvents(bytes: Uint8Array, strings: readonly string[]): EventRecord[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: EventRecord[] = [];
+  let at = 0;
+  while (at < bytes.byteLength) {
+    const kind = v.getUint8(at);
+    switch (kind) {
+      case EventKind.ORDER: {
+        const f = ORDER_RECORD.at;
+        const o = {
+          id: v.getFloat64(at + f.id, true), market: v.getUint16(at + f.market, true),
+          side: v.getUint8(at + f.side), type: v.getUint8(at + f.type), user: v.getUint32(at + f.user, true),
+          ctime: v.getFloat64(at + f.ctime, true), mtime: v.getFloat64(at + f.mtime, true),
+          price: v.getFloat64(at + f.price, true), amount: v.getFloat64(at + f.amount, true),
+          left: v.getFloat64(at + f.left, true), dealStock: v.getFloat64(at + f.dealStock, true),
+          amountMoney: v.getBigInt64(at + f.amountMoney, true), leftMoney: v.getBigInt64(at + f.leftMoney, true),
+          takerFee: v.getFloat64(at + f.takerFee, true), makerFee: v.getFloat64(at + f.makerFee, true),
+          dealMoney: v.getBigInt64(at + f.dealMoney, true), dealFee: v.getBigInt64(at + f.dealFee, true),
+          freeze: v.getBigInt64(at + f.freeze, true), source: v.getInt32(at + f.source, true),
+        } as OrderView;
+        out.push({ kind: EventKind.ORDER, event: v.getUint8(at + f.event), order: o });
+        at += ORDER_RECORD.size;
+        break;
+      }
+      case EventKind.DEAL: {
+        const f = DEAL_RECORD.at;
+        out.push({
+          kind: EventKind.DEAL, id: v.getFloat64(at + f.id, true), time: v.getFloat64(at + f.time, true),
+          market: v.getUint16(at + f.market, true), takerSide: v.getUint8(at + f.takerSide),
+          price: v.getFloat64(at + f.price, true), amount: v.getFloat64(at + f.amount, true),
+          askOrder: v.getFloat64(at + f.askOrder, true), bidOrder: v.getFloat64(at + f.bidOrder, true),
+          askUser: v.getUint32(at + f.askUser, true), bidUser: v.getUint32(at + f.bidUser, true),
+          dealMoney: v.getBigInt64(at + f.dealMoney, true), askFee: v.getBigInt64(at + f.askFee, true),
+          bidFee: v.getBigInt64(at + f.bidFee, true),
+        });
+        at += DEAL_RECORD.size;
+        break;
+      }
+      case EventKind.BALANCE: {
+        const f = BALANCE_RECORD.at;
+        out.push({
+          kind: EventKind.BALANCE, user: v.getUint32(at + f.user, true), asset: v.getUint16(at + f.asset, true),
+          business: strings[v.getInt32(at + f.business, true)] ?? '', businessId: v.getFloat64(at + f.businessId, true),
+          detail: strings[v.getInt32(at + f.detail, true)] ?? '', time: v.getFloat64(at + f.time, true),
+          change: v.getBigInt64(at + f.change, true), available: v.getBigInt64(at + f.available, true),
+          frozen: v.getBigInt64(at + f.frozen, true),
+        });
+        at += BALANCE_RECORD.size;
+        break;
+      }
+      default:
+        throw new Error(`corrupt event buffer: kind ${kind} at byte ${at}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,312 @@
+/**
+ * The in-process engine API of one shard: commands in integer units, each returning a result
+ * code; on OK the order's state is in `result` and the command's events are appended to `events`
+ * (they accumulate until the caller resets the buffer, so a batch of commands can share it).
+ * A command that returns an error code has changed nothing and written no event.
+ *
+ * Time (microseconds since the epoch) comes in with each command; the engine never reads a clock.
+ */
+import type { Config } from '../conf/schema.js';
+import { BalanceTable, INT64_MAX } from './balance/table.js';
+import { OrderBook } from './book/order-book.js';
+import { NIL, SIDE_ASK, SIDE_BID, TYPE_LIMIT, TYPE_MARKET } from './book/order-columns.js';
+import { Code, type CodeValue } from './codes.js';
+import { EventBuffer, OrderEvent } from './core/events.js';
+import { loadOrder, Matcher } from './core/matcher.js';
+import { OrderView } from './core/order-view.js';
+import { buildSpecs, dealMoney, MAX_QUANTITY, type MarketSpec, type Specs } from './money/specs.js';
+
+/** Longest `source` and `business` strings, in UTF-8 bytes (the original's VARCHAR(30) columns). */
+export const MAX_LABEL_BYTES = 30;
+
+export interface EngineOptions {
+  /** Shared balance table; a new one is allocated when omitted. */
+  readonly balances?: BalanceTable;
+  /** Indexes of the markets this engine holds books for; all markets when omitted. */
+  readonly markets?: readonly number[];
+}
+
+export class Engine {
+  readonly specs: Specs;
+  readonly balances: BalanceTable;
+  /** Books by market index; null for markets another shard holds. */
+  readonly books: (OrderBook | null)[];
+  readonly events = new EventBuffer();
+  /** The order as the last successful place or cancel left it. */
+  readonly result = new OrderView();
+  readonly feeAccount: number;
+  readonly feeRow: number;
+  /** Next order id; ids are never reused. */
+  nextOrderId = 1;
+  private readonly matcher: Matcher;
+  private readonly sources: string[] = [];
+  private readonly sourceIds = new Map<string, number>();
+  /** balance.update keys (user, asset, business, business_id) already applied: repeats are refused forever. */
+  private readonly appliedUpdates = new Set<string>();
+
+  constructor(readonly config: Readonly<Config>, options: EngineOptions = {}) {
+    this.specs = buildSpecs(config);
+    this.balances = options.balances ?? new BalanceTable(BalanceTable.allocate(config.engine.max_users, this.specs.assets.length));
+    const owned = new Set(options.markets ?? this.specs.markets.map((m) => m.index));
+    this.books = this.specs.markets.map((m) =>
+      owned.has(m.index) ? new OrderBook(config.engine.max_orders_per_market, config.engine.max_levels_per_side) : null,
+    );
+    this.feeAccount = config.engine.fee_account;
+    const feeRow = this.balances.users.findOrInsert(this.feeAccount);
+    if (feeRow < 0) throw new Error('balance table has no row for the fee account');
+    this.feeRow = feeRow;
+    this.matcher = new Matcher(this.balances, this.feeRow, this.events);
+    this.internSource('');
+  }
+
+  get nextDealId(): number {
+    return this.matcher.nextDealId;
+  }
+
+  set nextDealId(id: number) {
+    this.matcher.nextDealId = id;
+  }
+
+  /** Id of a source label (for placeLimit/placeMarket), or -1 when it is not a string of at most 30 bytes. */
+  internSource(source: string): number {
+    const known = this.sourceIds.get(source);
+    if (known !== undefined) return known;
+    if (typeof source !== 'string' || Buffer.byteLength(source) > MAX_LABEL_BYTES) return -1;
+    const id = this.sources.push(source) - 1;
+    this.sourceIds.set(source, id);
+    return id;
+  }
+
+  sourceName(id: number): string {
+    return this.sources[id] ?? '';
+  }
+
+  /** A limit order: `amount` in lots, `price` in ticks, fee rates in fee ticks. */
+  placeLimit(
+    user: number, market: number, side: number, amount: number, price: number,
+    takerFee: number, makerFee: number, source: number, time: number,
+  ): CodeValue {
+    const book = this.books[market];
+    const spec = this.specs.markets[market];
+    if (book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET;
+    if (!this.isTrader(user)) return Code.INVALID_USER;
+    if (side !== SIDE_ASK && side !== SIDE_BID) return Code.INVALID_SIDE;
+    if (!isQuantity(amount)) return Code.INVALID_AMOUNT;
+    if (!isQuantity(price)) return Code.INVALID_PRICE;
+    if (!isFeeRate(takerFee, spec) || !isFeeRate(makerFee, spec)) return Code.INVALID_FEE_RATE;
+    if (!this.isSource(source)) return Code.INVALID_SOURCE;
+    if (!isTime(time)) return Code.INVALID_ARGUMENT;
+
+    const row = this.balances.users.find(user);
+    const asset = side === SIDE_ASK ? spec.stock.index : spec.money.index;
+    const need = side === SIDE_ASK ? BigInt(amount) * spec.stockUnitsPerLot : dealMoney(spec, price, amount);
+    if (row < 0 || this.balances.available(row, asset) < need) return Code.BALANCE_NOT_ENOUGH;
+    if (amount < spec.minAmountLots) return Code.AMOUNT_TOO_SMALL;
+    // A remainder must be able to rest: refuse up front rather than after trades happened.
+    const levels = book.levels(side);
+    if (book.orders.size >= book.orders.capacity || (levels.find(price) === NIL && levels.size >= levels.capacity)) {
+      return Code.BOOK_FULL;
+    }
+    if (!this.balances.reserve(row, asset, need)) return Code.BALANCE_NOT_ENOUGH; // another shard spent it first
+
+    const taker = this.newTaker(user, market, side, TYPE_LIMIT, price, takerFee, makerFee, source, time);
+    taker.amount = amount;
+    taker.left = amount;
+    taker.freeze = need;
+    this.matcher.matchByStock(book, spec, taker, row, time);
+
+    if (taker.left === 0) {
+      if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // price improvement on a bid
+      taker.freeze = 0n;
+      this.events.order(OrderEvent.FINISH, taker);
+      return Code.OK;
+    }
+    if (side === SIDE_BID) {
+      const keep = dealMoney(spec, price, taker.left);
+      const excess = taker.freeze - keep;
+      if (excess !== 0n) this.balances.release(row, asset, excess);
+      taker.freeze = keep;
+    }
+    this.rest(book, taker, row);
+    this.events.order(OrderEvent.PUT, taker);
+    return Code.OK;
+  }
+
+  /**
+   * A market order: an ask sells `amount` lots of stock; a bid spends `amount` of money, given
+   * with stock_prec decimals as in the original (units of 10^-stock_prec money). Never rests.
+   */
+  placeMarket(user: number, market: number, side: number, amount: number, takerFee: number, source: number, time: number): CodeValue {
+    const book = this.books[market];
+    const spec = this.specs.markets[market];
+    if (book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET;
+    if (!this.isTrader(user)) return Code.INVALID_USER;
+    if (side !== SIDE_ASK && side !== SIDE_BID) return Code.INVALID_SIDE;
+    if (!isQuantity(amount)) return Code.INVALID_AMOUNT;
+    if (!isFeeRate(takerFee, spec)) return Code.INVALID_FEE_RATE;
+    if (!this.isSource(source)) return Code.INVALID_SOURCE;
+    if (!isTime(time)) return Code.INVALID_ARGUMENT;
+
+    const row = this.balances.users.find(user);
+    const isAsk = side === SIDE_ASK;
+    const asset = isAsk ? spec.stock.index : spec.money.index;
+    const need = BigInt(amount) * (isAsk ? spec.stockUnitsPerLot : spec.marketBidUnitsPerLot);
+    if (row < 0 || this.balances.available(row, asset) < need) return Code.BALANCE_NOT_ENOUGH;
+    const opposite = isAsk ? book.bids : book.asks;
+    const best = opposite.best();
+    if (best === NIL) return Code.NO_ENOUGH_TRADER;
+    if (isAsk) {
+      if (amount < spec.minAmountLots) return Code.AMOUNT_TOO_SMALL;
+    } else if (need * spec.dealDiv < BigInt(opposite.price[best]!) * BigInt(spec.minAmountLots) * spec.dealMul) {
+      return Code.AMOUNT_TOO_SMALL; // money < best ask price × min_amount, compared exactly
+    }
+    if (!this.balances.reserve(row, asset, need)) return Code.BALANCE_NOT_ENOUGH;
+
+    const taker = this.newTaker(user, market, side, TYPE_MARKET, 0, takerFee, 0, source, time);
+    taker.freeze = need;
+    if (isAsk) {
+      taker.amount = amount;
+      taker.left = amount;
+      this.matcher.matchByStock(book, spec, taker, row, time);
+    } else {
+      taker.amountMoney = need;
+      taker.leftMoney = need;
+      this.matcher.matchByMoney(book, spec, taker, row, time);
+    }
+    if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // what was not traded stays available
+    taker.freeze = 0n;
+    this.events.order(OrderEvent.FINISH, taker);
+    return Code.OK;
+  }
+
+  /** Cancels a pending order of `user`; `result` holds the order as it was cancelled. */
+  cancel(user: number, market: number, orderId: number, time: number): CodeValue {
+    const book = this.books[market];
+    const spec = this.specs.markets[market];
+    if (book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET;
+    if (!this.isTrader(user)) return Code.INVALID_USER;
+    if (!Number.isSafeInteger(orderId) || orderId <= 0) return Code.INVALID_ARGUMENT;
+    if (!isTime(time)) return Code.INVALID_ARGUMENT;
+    const slot = book.find(orderId);
+    if (slot === NIL) return Code.ORDER_NOT_FOUND;
+    const orders = book.orders;
+    if (orders.user[slot] !== user) return Code.USER_NOT_MATCH;
+    const view = this.result;
+    loadOrder(book, market, slot, view);
+    const freeze = orders.freeze[slot]!;
+    if (freeze !== 0n) {
+      this.balances.release(orders.row[slot]!, orders.side[slot] === SIDE_ASK ? spec.stock.index : spec.money.index, freeze);
+    }
+    view.freeze = 0n;
+    this.events.order(OrderEvent.FINISH, view);
+    book.remove(slot);
+    return Code.OK;
+  }
+
+  /**
+   * balance.update: adds `change` units (negative = debit) to the available balance. The key
+   * (user, asset, business, businessId) is accepted once; a failed update does not consume it.
+   */
+  updateBalance(
+    user: number, asset: number, business: string, businessId: number, change: bigint, detail: string, time: number,
+  ): CodeValue {
+    if (!Number.isInteger(user) || user < 0 || user > 0xffffffff) return Code.INVALID_USER;
+    if (user === 0 && user !== this.feeAccount) return Code.INVALID_USER;
+    if (!Number.isInteger(asset) || asset < 0 || asset >= this.specs.assets.length) return Code.UNKNOWN_ASSET;
+    if (typeof business !== 'string' || Buffer.byteLength(business) > MAX_LABEL_BYTES) return Code.INVALID_ARGUMENT;
+    if (!Number.isSafeInteger(businessId) || businessId < 0) return Code.INVALID_ARGUMENT;
+    if (typeof change !== 'bigint' || change > INT64_MAX || change < -INT64_MAX) return Code.INVALID_ARGUMENT;
+    if (typeof detail !== 'string' || !isTime(time)) return Code.INVALID_ARGUMENT;
+    const key = `${user}\u0000${asset}\u0000${business}\u0000${businessId}`;
+    if (this.appliedUpdates.has(key)) return Code.REPEAT_UPDATE;
+
+    let row = this.balances.users.find(user);
+    if (change < 0n) {
+      if (row < 0 || !this.balances.withdraw(row, asset, -change)) return Code.BALANCE_NOT_ENOUGH;
+    } else {
+      if (row < 0) row = this.balances.users.findOrInsert(user);
+      if (row < 0) return Code.TOO_MANY_USERS;
+      if (!this.balances.deposit(row, asset, change)) return Code.SUPPLY_OVERFLOW;
+    }
+    this.appliedUpdates.add(key);
+    this.events.balance(user, asset, business, businessId, detail, time, change,
+      this.balances.available(row, asset), this.balances.frozen(row, asset));
+    return Code.OK;
+  }
+
+  /** True when `user` may trade: a 32-bit id other than 0 and the fee account. */
+  private isTrader(user: number): boolean {
+    return Number.isInteger(user) && user > 0 && user <= 0xffffffff && user !== this.feeAccount;
+  }
+
+  private isSource(source: number): boolean {
+    return Number.isInteger(source) && source >= 0 && source < this.sources.length;
+  }
+
+  private newTaker(
+    user: number, market: number, side: number, type: number, price: number,
+    takerFee: number, makerFee: number, source: number, time: number,
+  ): OrderView {
+    const taker = this.result;
+    taker.id = this.nextOrderId++;
+    taker.market = market;
+    taker.side = side;
+    taker.type = type;
+    taker.user = user;
+    taker.ctime = time;
+    taker.mtime = time;
+    taker.price = price;
+    taker.amount = 0;
+    taker.left = 0;
+    taker.dealStock = 0;
+    taker.amountMoney = 0n;
+    taker.leftMoney = 0n;
+    taker.takerFee = takerFee;
+    taker.makerFee = makerFee;
+    taker.dealMoney = 0n;
+    taker.dealFee = 0n;
+    taker.freeze = 0n;
+    taker.source = source;
+    return taker;
+  }
+
+  /** Puts the taker's remainder on the book (capacity was checked before matching). */
+  private rest(book: OrderBook, taker: OrderView, row: number): void {
+    const o = book.orders;
+    const slot = o.allocate();
+    o.id[slot] = taker.id;
+    o.user[slot] = taker.user;
+    o.row[slot] = row;
+    o.side[slot] = taker.side;
+    o.price[slot] = taker.price;
+    o.amount[slot] = taker.amount;
+    o.left[slot] = taker.left;
+    o.dealStock[slot] = taker.dealStock;
+    o.takerFee[slot] = taker.takerFee;
+    o.makerFee[slot] = taker.makerFee;
+    o.freeze[slot] = taker.freeze;
+    o.dealMoney[slot] = taker.dealMoney;
+    o.dealFee[slot] = taker.dealFee;
+    o.ctime[slot] = taker.ctime;
+    o.mtime[slot] = taker.mtime;
+    o.source[slot] = taker.source;
+    book.insert(slot);
+  }
+
+  /** The market's spec, or undefined. */
+  market(index: number): MarketSpec | undefined {
+    return this.specs.markets[index];
+  }
+}
+
+function isQuantity(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && n <= MAX_QUANTITY;
+}
+
+function isFeeRate(n: number, spec: MarketSpec): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= spec.maxFeeTicks;
+}
+
+function isTime(t: number): boolean {
+  return Number.isSafeInteger(t) && t >= 0;
+}

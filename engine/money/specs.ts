@@ -1,0 +1,104 @@
+/**
+ * Assets and markets resolved from config into the integer scales the engine computes with.
+ *
+ * Units:
+ *  - a balance of an asset is an int64 count of 10^-prec_save of that asset ("units");
+ *  - an order amount is a count of 10^-stock_prec stock ("lots"), a price a count of
+ *    10^-money_prec money per one stock ("ticks"); both are JS numbers below 2^53;
+ *  - a fee rate is a count of 10^-fee_prec ("fee ticks").
+ * Every product of lots and ticks is done in bigint, so no intermediate can overflow; every
+ * balance fits int64 because the total supply of each asset is kept within int64 (see balance/table.ts).
+ */
+import type { Config } from '../../conf/schema.js';
+import { parseUnits, pow10 } from './decimal.js';
+
+export interface AssetSpec {
+  readonly index: number;
+  readonly name: string;
+  readonly precSave: number;
+  readonly precShow: number;
+}
+
+export interface MarketSpec {
+  readonly index: number;
+  readonly name: string;
+  readonly stock: AssetSpec;
+  readonly money: AssetSpec;
+  readonly stockPrec: number;
+  readonly moneyPrec: number;
+  readonly feePrec: number;
+  readonly minAmountLots: number;
+  /** Stock balance units in one lot: 10^(stock.prec_save − stock_prec). */
+  readonly stockUnitsPerLot: bigint;
+  /** Money units of (ticks × lots) = ticks × lots × dealMul / dealDiv (one of the two is 1). */
+  readonly dealMul: bigint;
+  readonly dealDiv: bigint;
+  /** 10^fee_prec: a fee rate of 1. */
+  readonly feeDenom: bigint;
+  /** Largest fee rate accepted, in fee ticks (rates are in [0, 1)). */
+  readonly maxFeeTicks: number;
+  /** Money balance units in one 10^-stock_prec of money (the precision of market-buy amounts). */
+  readonly marketBidUnitsPerLot: bigint;
+}
+
+/** Largest lot or tick count an order may carry: every such number is exact in a double. */
+export const MAX_QUANTITY = Number.MAX_SAFE_INTEGER;
+
+export interface Specs {
+  readonly assets: readonly AssetSpec[];
+  readonly markets: readonly MarketSpec[];
+  readonly assetByName: ReadonlyMap<string, AssetSpec>;
+  readonly marketByName: ReadonlyMap<string, MarketSpec>;
+}
+
+export function buildSpecs(config: Readonly<Config>): Specs {
+  const assets = config.assets.map<AssetSpec>((a, index) => ({
+    index,
+    name: a.name,
+    precSave: a.prec_save,
+    precShow: a.prec_show ?? a.prec_save,
+  }));
+  const assetByName = new Map(assets.map((a) => [a.name, a]));
+  const markets = config.markets.map<MarketSpec>((m, index) => {
+    const stock = assetByName.get(m.stock.name);
+    const money = assetByName.get(m.money.name);
+    if (stock === undefined || money === undefined) throw new Error(`market ${m.name}: unknown asset`); // config checks this first
+    const minAmount = parseUnits(m.min_amount, m.stock.prec);
+    if (minAmount === null || minAmount <= 0n) throw new Error(`market ${m.name}: bad min_amount ${m.min_amount}`);
+    const dealExponent = money.precSave - m.money.prec - m.stock.prec;
+    return {
+      index,
+      name: m.name,
+      stock,
+      money,
+      stockPrec: m.stock.prec,
+      moneyPrec: m.money.prec,
+      feePrec: m.fee_prec,
+      minAmountLots: Number(minAmount),
+      stockUnitsPerLot: pow10(stock.precSave - m.stock.prec),
+      dealMul: dealExponent >= 0 ? pow10(dealExponent) : 1n,
+      dealDiv: dealExponent >= 0 ? 1n : pow10(-dealExponent),
+      feeDenom: pow10(m.fee_prec),
+      maxFeeTicks: Number(pow10(m.fee_prec)) - 1,
+      marketBidUnitsPerLot: pow10(money.precSave - m.stock.prec),
+    };
+  });
+  const marketByName = new Map(markets.map((m) => [m.name, m]));
+  return { assets, markets, assetByName, marketByName };
+}
+
+/**
+ * Money units of `lots` at `ticks`: exact when money.prec_save ≥ money_prec + stock_prec (as the
+ * original requires), else truncated toward zero — the same amount leaves the buyer and reaches
+ * the seller, so nothing is created or lost. Allocates (bigint).
+ */
+export function dealMoney(market: MarketSpec, ticks: number, lots: number): bigint {
+  return (BigInt(ticks) * BigInt(lots) * market.dealMul) / market.dealDiv;
+}
+
+/** The fee on `units` at `rateTicks`, rounded up to a whole unit (the original's effective charge). Allocates. */
+export function feeUnits(market: MarketSpec, units: bigint, rateTicks: number): bigint {
+  if (rateTicks === 0 || units === 0n) return 0n;
+  const product = units * BigInt(rateTicks);
+  return (product + market.feeDenom - 1n) / market.feeDenom;
+}
