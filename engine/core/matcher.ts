@@ -139,7 +139,7 @@ export class Matcher {
     loadOrder(book, spec.index, slot, maker);
     if (orders.left[slot] === 0) {
       // A bid's freeze may keep a remainder when deal money is truncated (see money/specs.ts).
-      const rest = orders.freeze[slot]!;
+      const rest = orders.freeze[slot];
       if (rest !== 0n) balances.release(makerRow, orders.side[slot] === SIDE_ASK ? stock : money, rest);
       maker.freeze = 0n;
       this.events.order(OrderEvent.FINISH, maker);

@@ -20,6 +20,7 @@ export class RpcHarness {
   }
 
   /** The result of a call that must succeed. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- scenario tests read result fields freely
   ok(method: string, ...params: unknown[]): any {
     const outcome = this.call(method, ...params);
     if ('error' in outcome) throw new Error(`${method} failed: ${JSON.stringify(outcome.error)}`);
