@@ -74,6 +74,10 @@ function checkReferences(config: Config): void {
       if (/^[0.]+$/.test(market.min_amount)) problems.push(`markets.${i}.min_amount: must be more than 0`);
     }
   });
+  for (const [name, shard] of Object.entries(config.engine.assignment)) {
+    if (!markets.has(name)) problems.push(`engine.assignment.${name}: unknown market`);
+    if (shard >= config.engine.shards) problems.push(`engine.assignment.${name}: shard ${shard} but engine.shards is ${config.engine.shards}`);
+  }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 }
 

@@ -1,6 +1,7 @@
 /**
  * Result codes of the engine, grouped by subsystem (as exchange-core does):
- * 0 ok, -1xxx validation, -2xxx risk (money), -3xxx matching/book, -8xxx persistence.
+ * 0 ok, -1xxx validation, -2xxx risk (money), -3xxx matching/book, -8xxx persistence,
+ * -9xxx transport between router and shards.
  * Only the gateway maps these to protocol errors (gateway/rpc/errors.ts).
  */
 export const Code = {
@@ -28,6 +29,11 @@ export const Code = {
   USER_NOT_MATCH: -3003,
   /** The market's book has no free order slot or price level. */
   BOOK_FULL: -3004,
+
+  /** The shard's command ring is full: try again later; nothing was done. */
+  BUSY: -9001,
+  /** The engine stopped (shut down, or a shard failed): nothing was done. */
+  ENGINE_STOPPED: -9002,
 } as const;
 
 export type CodeValue = (typeof Code)[keyof typeof Code];

@@ -12,6 +12,7 @@ import { OrderBook } from './book/order-book.js';
 import { NIL, SIDE_ASK, SIDE_BID, TYPE_LIMIT, TYPE_MARKET } from './book/order-columns.js';
 import { Code, type CodeValue } from './codes.js';
 import { EventBuffer, OrderEvent } from './core/events.js';
+import { LocalIds, type IdSequence } from './ids.js';
 import { loadOrder, Matcher } from './core/matcher.js';
 import { OrderView } from './core/order-view.js';
 import { buildSpecs, dealMoney, MAX_QUANTITY, type MarketSpec, type Specs } from './money/specs.js';
@@ -19,11 +20,17 @@ import { buildSpecs, dealMoney, MAX_QUANTITY, type MarketSpec, type Specs } from
 /** Longest `source` and `business` strings, in UTF-8 bytes (the original's VARCHAR(30) columns). */
 export const MAX_LABEL_BYTES = 30;
 
+/** Distinct source labels an engine keeps. */
+export const MAX_SOURCES = 1 << 16;
+
 export interface EngineOptions {
   /** Shared balance table; a new one is allocated when omitted. */
   readonly balances?: BalanceTable;
   /** Indexes of the markets this engine holds books for; all markets when omitted. */
   readonly markets?: readonly number[];
+  /** Order and deal id sequences (shared between shards); local counters from 1 when omitted. */
+  readonly orderIds?: IdSequence;
+  readonly dealIds?: IdSequence;
 }
 
 export class Engine {
@@ -36,8 +43,8 @@ export class Engine {
   readonly result = new OrderView();
   readonly feeAccount: number;
   readonly feeRow: number;
-  /** Next order id; ids are never reused. */
-  nextOrderId = 1;
+  readonly orderIds: IdSequence;
+  readonly dealIds: IdSequence;
   private readonly matcher: Matcher;
   private readonly sources: string[] = [];
   private readonly sourceIds = new Map<string, number>();
@@ -55,26 +62,38 @@ export class Engine {
     const feeRow = this.balances.users.findOrInsert(this.feeAccount);
     if (feeRow < 0) throw new Error('balance table has no row for the fee account');
     this.feeRow = feeRow;
-    this.matcher = new Matcher(this.balances, this.feeRow, this.events);
+    this.orderIds = options.orderIds ?? new LocalIds();
+    this.dealIds = options.dealIds ?? new LocalIds();
+    this.matcher = new Matcher(this.balances, this.feeRow, this.events, this.dealIds);
     this.internSource('');
   }
 
-  get nextDealId(): number {
-    return this.matcher.nextDealId;
+  /** The id the next accepted order will get. */
+  get nextOrderId(): number {
+    return this.orderIds.peek();
   }
 
-  set nextDealId(id: number) {
-    this.matcher.nextDealId = id;
+  /** The id the next deal will get. */
+  get nextDealId(): number {
+    return this.dealIds.peek();
   }
 
   /** Id of a source label (for placeLimit/placeMarket), or -1 when it is not a string of at most 30 bytes. */
   internSource(source: string): number {
     const known = this.sourceIds.get(source);
     if (known !== undefined) return known;
-    if (typeof source !== 'string' || Buffer.byteLength(source) > MAX_LABEL_BYTES) return -1;
+    if (typeof source !== 'string' || Buffer.byteLength(source) > MAX_LABEL_BYTES || this.sources.length >= MAX_SOURCES) return -1;
     const id = this.sources.push(source) - 1;
     this.sourceIds.set(source, id);
     return id;
+  }
+
+  /** Records a label under an id chosen elsewhere (the router interns labels for all shards). */
+  registerSource(id: number, source: string): void {
+    if (!Number.isInteger(id) || id < 0 || id >= MAX_SOURCES || Buffer.byteLength(source) > MAX_LABEL_BYTES) return;
+    while (this.sources.length <= id) this.sources.push('');
+    this.sources[id] = source;
+    this.sourceIds.set(source, id);
   }
 
   sourceName(id: number): string {
@@ -88,7 +107,7 @@ export class Engine {
   ): CodeValue {
     const book = this.books[market];
     const spec = this.specs.markets[market];
-    if (book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET;
+    if (!Number.isInteger(market) || book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET; // "0" would index books
     if (!this.isTrader(user)) return Code.INVALID_USER;
     if (side !== SIDE_ASK && side !== SIDE_BID) return Code.INVALID_SIDE;
     if (!isQuantity(amount)) return Code.INVALID_AMOUNT;
@@ -139,7 +158,7 @@ export class Engine {
   placeMarket(user: number, market: number, side: number, amount: number, takerFee: number, source: number, time: number): CodeValue {
     const book = this.books[market];
     const spec = this.specs.markets[market];
-    if (book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET;
+    if (!Number.isInteger(market) || book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET; // "0" would index books
     if (!this.isTrader(user)) return Code.INVALID_USER;
     if (side !== SIDE_ASK && side !== SIDE_BID) return Code.INVALID_SIDE;
     if (!isQuantity(amount)) return Code.INVALID_AMOUNT;
@@ -183,7 +202,7 @@ export class Engine {
   cancel(user: number, market: number, orderId: number, time: number): CodeValue {
     const book = this.books[market];
     const spec = this.specs.markets[market];
-    if (book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET;
+    if (!Number.isInteger(market) || book === undefined || book === null || spec === undefined) return Code.UNKNOWN_MARKET; // "0" would index books
     if (!this.isTrader(user)) return Code.INVALID_USER;
     if (!Number.isSafeInteger(orderId) || orderId <= 0) return Code.INVALID_ARGUMENT;
     if (!isTime(time)) return Code.INVALID_ARGUMENT;
@@ -224,6 +243,8 @@ export class Engine {
     if (change < 0n) {
       if (row < 0 || !this.balances.withdraw(row, asset, -change)) return Code.BALANCE_NOT_ENOUGH;
     } else {
+      // A deposit that must fail takes no row (a new row would outlive the failed command).
+      if (row < 0 && Atomics.load(this.balances.supply, asset) + change > INT64_MAX) return Code.SUPPLY_OVERFLOW;
       if (row < 0) row = this.balances.users.findOrInsert(user);
       if (row < 0) return Code.TOO_MANY_USERS;
       if (!this.balances.deposit(row, asset, change)) return Code.SUPPLY_OVERFLOW;
@@ -248,7 +269,7 @@ export class Engine {
     takerFee: number, makerFee: number, source: number, time: number,
   ): OrderView {
     const taker = this.result;
-    taker.id = this.nextOrderId++;
+    taker.id = this.orderIds.next();
     taker.market = market;
     taker.side = side;
     taker.type = type;

@@ -6,7 +6,7 @@
  * Consumers (gateway pushes, history writers, the journal) read them after the command or batch.
  */
 import { defineLayout } from '../wire/layout.js';
-import type { OrderView } from './order-view.js';
+import { OrderView } from './order-view.js';
 
 export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3 } as const;
 /** ViaBTC's order events. */
@@ -90,30 +90,8 @@ export class EventBuffer {
   }
 
   order(event: number, o: OrderView): void {
-    const at = this.reserve(ORDER_RECORD.size);
-    const v = this.view;
-    const f = ORDER_RECORD.at;
-    v.setUint8(at + f.kind, EventKind.ORDER);
-    v.setUint8(at + f.event, event);
-    v.setUint8(at + f.side, o.side);
-    v.setUint8(at + f.type, o.type);
-    v.setUint16(at + f.market, o.market, true);
-    v.setUint32(at + f.user, o.user, true);
-    v.setInt32(at + f.source, o.source, true);
-    v.setFloat64(at + f.id, o.id, true);
-    v.setFloat64(at + f.ctime, o.ctime, true);
-    v.setFloat64(at + f.mtime, o.mtime, true);
-    v.setFloat64(at + f.price, o.price, true);
-    v.setFloat64(at + f.amount, o.amount, true);
-    v.setFloat64(at + f.left, o.left, true);
-    v.setFloat64(at + f.dealStock, o.dealStock, true);
-    v.setFloat64(at + f.takerFee, o.takerFee, true);
-    v.setFloat64(at + f.makerFee, o.makerFee, true);
-    v.setBigInt64(at + f.amountMoney, o.amountMoney, true);
-    v.setBigInt64(at + f.leftMoney, o.leftMoney, true);
-    v.setBigInt64(at + f.dealMoney, o.dealMoney, true);
-    v.setBigInt64(at + f.dealFee, o.dealFee, true);
-    v.setBigInt64(at + f.freeze, o.freeze, true);
+    const at = this.reserve(ORDER_RECORD.size); // may grow the buffer and replace this.view
+    writeOrderRecord(this.view, at, event, o);
   }
 
   deal(
@@ -160,6 +138,20 @@ export class EventBuffer {
   }
 }
 
+/** Size in bytes of the event record starting at `at`. */
+export function eventRecordSize(bytes: Uint8Array, at: number): number {
+  switch (bytes[at]) {
+    case EventKind.ORDER:
+      return ORDER_RECORD.size;
+    case EventKind.DEAL:
+      return DEAL_RECORD.size;
+    case EventKind.BALANCE:
+      return BALANCE_RECORD.size;
+    default:
+      throw new Error(`corrupt event buffer: kind ${bytes[at]} at byte ${at}`);
+  }
+}
+
 /** Decodes every record in `bytes` into objects. Allocates: for consumers and tests, not the hot path. */
 export function decodeEvents(bytes: Uint8Array, strings: readonly string[]): EventRecord[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -169,19 +161,8 @@ export function decodeEvents(bytes: Uint8Array, strings: readonly string[]): Eve
     const kind = v.getUint8(at);
     switch (kind) {
       case EventKind.ORDER: {
-        const f = ORDER_RECORD.at;
-        const o = {
-          id: v.getFloat64(at + f.id, true), market: v.getUint16(at + f.market, true),
-          side: v.getUint8(at + f.side), type: v.getUint8(at + f.type), user: v.getUint32(at + f.user, true),
-          ctime: v.getFloat64(at + f.ctime, true), mtime: v.getFloat64(at + f.mtime, true),
-          price: v.getFloat64(at + f.price, true), amount: v.getFloat64(at + f.amount, true),
-          left: v.getFloat64(at + f.left, true), dealStock: v.getFloat64(at + f.dealStock, true),
-          amountMoney: v.getBigInt64(at + f.amountMoney, true), leftMoney: v.getBigInt64(at + f.leftMoney, true),
-          takerFee: v.getFloat64(at + f.takerFee, true), makerFee: v.getFloat64(at + f.makerFee, true),
-          dealMoney: v.getBigInt64(at + f.dealMoney, true), dealFee: v.getBigInt64(at + f.dealFee, true),
-          freeze: v.getBigInt64(at + f.freeze, true), source: v.getInt32(at + f.source, true),
-        } as OrderView;
-        out.push({ kind: EventKind.ORDER, event: v.getUint8(at + f.event), order: o });
+        const o = readOrderRecord(v, at);
+        out.push({ kind: EventKind.ORDER, event: v.getUint8(at + ORDER_RECORD.at.event), order: o });
         at += ORDER_RECORD.size;
         break;
       }
@@ -216,4 +197,56 @@ export function decodeEvents(bytes: Uint8Array, strings: readonly string[]): Eve
     }
   }
   return out;
+}
+
+/** Writes an order's state as an ORDER_RECORD at `at`. */
+export function writeOrderRecord(v: DataView, at: number, event: number, o: OrderView): void {
+  const f = ORDER_RECORD.at;
+  v.setUint8(at + f.kind, EventKind.ORDER);
+  v.setUint8(at + f.event, event);
+  v.setUint8(at + f.side, o.side);
+  v.setUint8(at + f.type, o.type);
+  v.setUint16(at + f.market, o.market, true);
+  v.setUint32(at + f.user, o.user, true);
+  v.setInt32(at + f.source, o.source, true);
+  v.setFloat64(at + f.id, o.id, true);
+  v.setFloat64(at + f.ctime, o.ctime, true);
+  v.setFloat64(at + f.mtime, o.mtime, true);
+  v.setFloat64(at + f.price, o.price, true);
+  v.setFloat64(at + f.amount, o.amount, true);
+  v.setFloat64(at + f.left, o.left, true);
+  v.setFloat64(at + f.dealStock, o.dealStock, true);
+  v.setFloat64(at + f.takerFee, o.takerFee, true);
+  v.setFloat64(at + f.makerFee, o.makerFee, true);
+  v.setBigInt64(at + f.amountMoney, o.amountMoney, true);
+  v.setBigInt64(at + f.leftMoney, o.leftMoney, true);
+  v.setBigInt64(at + f.dealMoney, o.dealMoney, true);
+  v.setBigInt64(at + f.dealFee, o.dealFee, true);
+  v.setBigInt64(at + f.freeze, o.freeze, true);
+}
+
+/** Reads an ORDER_RECORD at `at` into a new view. Allocates. */
+export function readOrderRecord(v: DataView, at: number): OrderView {
+  const f = ORDER_RECORD.at;
+  const o = new OrderView();
+  o.id = v.getFloat64(at + f.id, true);
+  o.market = v.getUint16(at + f.market, true);
+  o.side = v.getUint8(at + f.side);
+  o.type = v.getUint8(at + f.type);
+  o.user = v.getUint32(at + f.user, true);
+  o.ctime = v.getFloat64(at + f.ctime, true);
+  o.mtime = v.getFloat64(at + f.mtime, true);
+  o.price = v.getFloat64(at + f.price, true);
+  o.amount = v.getFloat64(at + f.amount, true);
+  o.left = v.getFloat64(at + f.left, true);
+  o.dealStock = v.getFloat64(at + f.dealStock, true);
+  o.amountMoney = v.getBigInt64(at + f.amountMoney, true);
+  o.leftMoney = v.getBigInt64(at + f.leftMoney, true);
+  o.takerFee = v.getFloat64(at + f.takerFee, true);
+  o.makerFee = v.getFloat64(at + f.makerFee, true);
+  o.dealMoney = v.getBigInt64(at + f.dealMoney, true);
+  o.dealFee = v.getBigInt64(at + f.dealFee, true);
+  o.freeze = v.getBigInt64(at + f.freeze, true);
+  o.source = v.getInt32(at + f.source, true);
+  return o;
 }

@@ -14,12 +14,11 @@ import type { BalanceTable } from '../balance/table.js';
 import type { OrderBook } from '../book/order-book.js';
 import { NIL, SIDE_ASK, TYPE_MARKET } from '../book/order-columns.js';
 import { dealMoney, feeUnits, type MarketSpec } from '../money/specs.js';
+import type { IdSequence } from '../ids.js';
 import { OrderEvent, type EventBuffer } from './events.js';
 import { OrderView } from './order-view.js';
 
 export class Matcher {
-  /** Next deal id; ids are never reused. */
-  nextDealId = 1;
   /** Scratch view for maker order events. */
   private readonly maker = new OrderView();
 
@@ -27,6 +26,7 @@ export class Matcher {
     private readonly balances: BalanceTable,
     private readonly feeRow: number,
     private readonly events: EventBuffer,
+    private readonly dealIds: IdSequence,
   ) {}
 
   /**
@@ -129,7 +129,7 @@ export class Matcher {
 
     const makerId = orders.id[slot]!;
     this.events.deal(
-      this.nextDealId++, time, spec.index, taker.side, price, lots,
+      this.dealIds.next(), time, spec.index, taker.side, price, lots,
       takerIsAsk ? taker.id : makerId, takerIsAsk ? makerId : taker.id,
       takerIsAsk ? taker.user : orders.user[slot]!, takerIsAsk ? orders.user[slot]! : taker.user,
       value, askFee, bidFee,

@@ -44,6 +44,8 @@ export function protocolError(code: CodeValue, context: ErrorContext): RpcError 
       return USER_NOT_MATCH;
     case Code.BOOK_FULL:
     case Code.TOO_MANY_USERS:
+    case Code.BUSY:
+    case Code.ENGINE_STOPPED:
       return SERVICE_UNAVAILABLE;
     case Code.INVALID_ARGUMENT:
     case Code.UNKNOWN_MARKET:

@@ -1,0 +1,290 @@
+/**
+ * The router: starts one worker per shard, assigns each market to a shard, writes commands into
+ * the shards' rings and turns their replies back into results. Runs on the thread that serves
+ * sockets, so it waits for replies with Atomics.waitAsync and never blocks.
+ *
+ * Read-only queries that shared memory answers safely do not travel: balances are read from the
+ * shared balance table, depth from the shards' published depth board.
+ *
+ * Failure: a shard that throws or exits unexpectedly makes the engine stop accepting commands
+ * (ENGINE_STOPPED) — running on with a shard in an unknown state is worse than stopping; every
+ * pending request is answered ENGINE_STOPPED and listeners get the error.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../../conf/schema.js';
+import { BalanceTable } from '../balance/table.js';
+import { Code, type CodeValue } from '../codes.js';
+import type { EventRecord } from '../core/events.js';
+import { MAX_SOURCES, MAX_LABEL_BYTES } from '../engine.js';
+import { SharedIds } from '../ids.js';
+import { buildSpecs, type Specs } from '../money/specs.js';
+import type { Depth } from '../queries.js';
+import { DepthBoard } from '../shard/depth-board.js';
+import type { ShardInit, ShardMessage } from '../shard/types.js';
+import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
+import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
+import { assignShards } from './assignment.js';
+import { CommandWriter } from './command-writer.js';
+import { readEvents, readReply, readRequestId, type CommandReply } from './replies.js';
+
+export type { CommandReply } from './replies.js';
+export type EventListener = (events: EventRecord[]) => void;
+
+interface Shard {
+  readonly index: number;
+  readonly worker: Worker;
+  readonly writer: CommandWriter;
+  readonly replies: RingConsumer;
+  /** Resolves when the worker posted 'stopped' or exited. */
+  readonly exited: Promise<void>;
+}
+
+type Resolver = (reply: CommandReply) => void;
+
+const utf8 = new TextEncoder();
+const stopped = (code: CodeValue): CommandReply => ({ code, total: 0, orders: [], summary: null });
+
+export class Router {
+  readonly specs: Specs;
+  readonly balances: BalanceTable;
+  readonly depthBoard: DepthBoard;
+  /** Shard of each market, by market index. */
+  readonly shardOfMarket: readonly number[];
+  private readonly shards: Shard[] = [];
+  private readonly waiting = new Map<number, Resolver>();
+  private readonly listeners: EventListener[] = [];
+  private readonly sourceIds = new Map<string, number>();
+  private readonly sourceTexts: Uint8Array[] = [];
+  private readonly sourceNames: string[] = [];
+  private nextRequest = 1;
+  private state: 'running' | 'stopping' | 'stopped' | 'failed' = 'running';
+  private failure: Error | null = null;
+
+  private constructor(readonly config: Readonly<Config>) {
+    this.specs = buildSpecs(config);
+    this.shardOfMarket = assignShards(config);
+    this.balances = new BalanceTable(BalanceTable.allocate(config.engine.max_users, this.specs.assets.length));
+    this.depthBoard = new DepthBoard(DepthBoard.allocate(this.specs.markets.length, config.engine.depth_levels));
+    this.internSource('');
+  }
+
+  /** Starts the shards and resolves once every one is ready. */
+  static async start(config: Readonly<Config>): Promise<Router> {
+    const router = new Router(config);
+    const ids = SharedIds.allocate(2);
+    const ready: Promise<void>[] = [];
+    for (let index = 0; index < config.engine.shards; index++) {
+      const commands = RingBuffer.allocate(config.engine.ring_bytes);
+      const replies = RingBuffer.allocate(config.engine.ring_bytes);
+      const init: ShardInit = {
+        shard: index, config, ids, commands, replies,
+        markets: router.shardOfMarket.flatMap((shard, market) => (shard === index ? [market] : [])),
+        balances: router.balances.buffers,
+        depth: router.depthBoard.buffers,
+      };
+      const worker = new Worker(new URL('../shard/worker.js', import.meta.url), { workerData: init });
+      let markReady: () => void = () => undefined;
+      ready.push(new Promise<void>((resolve, reject) => {
+        markReady = resolve;
+        worker.once('error', reject);
+      }));
+      let markExited: () => void = () => undefined;
+      const exited = new Promise<void>((resolve) => (markExited = resolve));
+      worker.on('message', (message: ShardMessage) => {
+        if (message.type === 'ready') markReady();
+        if (message.type === 'stopped') markExited();
+      });
+      worker.on('error', (err) => router.fail(err));
+      worker.on('exit', (code) => {
+        markExited();
+        if (router.state === 'running') router.fail(new Error(`shard ${index} exited with code ${code}`));
+      });
+      const shard: Shard = { index, worker, writer: new CommandWriter(new RingProducer(commands)), replies: new RingConsumer(replies), exited };
+      router.shards.push(shard);
+      router.pump(shard);
+    }
+    await Promise.all(ready);
+    return router;
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Why the engine stopped accepting commands, when a shard failed. */
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  /** Listeners receive each batch's events (deals, order events, balance updates) in order per shard. */
+  onEvents(listener: EventListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Id of a source label shared by all shards; -1 when invalid or too many. */
+  internSource(source: string): number {
+    const known = this.sourceIds.get(source);
+    if (known !== undefined) return known;
+    const text = utf8.encode(source);
+    if (text.length > MAX_LABEL_BYTES || this.sourceTexts.length >= MAX_SOURCES) return -1;
+    const id = this.sourceTexts.push(text) - 1;
+    this.sourceNames.push(source);
+    this.sourceIds.set(source, id);
+    return id;
+  }
+
+  sourceName(id: number): string {
+    return this.sourceNames[id] ?? '';
+  }
+
+  placeLimit(
+    user: number, market: number, side: number, amount: number, price: number,
+    takerFee: number, makerFee: number, source: string, time: number,
+  ): Promise<CommandReply> {
+    const shard = this.shardFor(market);
+    if (shard === null) return Promise.resolve(stopped(this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED));
+    const sourceId = this.internSource(source);
+    if (sourceId < 0) return Promise.resolve(stopped(Code.INVALID_SOURCE));
+    return this.send((request) =>
+      shard.writer.placeLimit(request, time, user, market, side, amount, price, takerFee, makerFee, sourceId, this.sourceTexts[sourceId]!),
+    );
+  }
+
+  placeMarket(user: number, market: number, side: number, amount: number, takerFee: number, source: string, time: number): Promise<CommandReply> {
+    const shard = this.shardFor(market);
+    if (shard === null) return Promise.resolve(stopped(this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED));
+    const sourceId = this.internSource(source);
+    if (sourceId < 0) return Promise.resolve(stopped(Code.INVALID_SOURCE));
+    return this.send((request) =>
+      shard.writer.placeMarket(request, time, user, market, side, amount, takerFee, sourceId, this.sourceTexts[sourceId]!),
+    );
+  }
+
+  cancel(user: number, market: number, orderId: number, time: number): Promise<CommandReply> {
+    const shard = this.shardFor(market);
+    if (shard === null) return Promise.resolve(stopped(this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED));
+    return this.send((request) => shard.writer.cancel(request, time, user, market, orderId));
+  }
+
+  /**
+   * balance.update goes to the shard chosen by the user id, so that one shard sees every update
+   * of a user and its idempotency keys.
+   */
+  updateBalance(user: number, asset: number, business: string, businessId: number, change: bigint, detail: string, time: number): Promise<CommandReply> {
+    if (!this.running) return Promise.resolve(stopped(Code.ENGINE_STOPPED));
+    const shard = this.shards[(user >>> 0) % this.shards.length]!;
+    return this.send((request) => shard.writer.balanceUpdate(request, time, user, asset, business, businessId, change, detail));
+  }
+
+  /** A user's pending orders in one market, newest first. */
+  pending(user: number, market: number, offset: number, limit: number): Promise<CommandReply> {
+    const shard = this.shardFor(market);
+    if (shard === null) return Promise.resolve(stopped(this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED));
+    return this.send((request) => shard.writer.queryPending(request, user, market, offset, limit));
+  }
+
+  /** A user's pending orders across several markets (gathered from their shards), newest first. */
+  async pendingAcross(user: number, markets: readonly number[], offset: number, limit: number): Promise<CommandReply> {
+    const pages = await Promise.all(markets.map((m) => this.pending(user, m, 0, offset + limit)));
+    const failed = pages.find((p) => p.code !== Code.OK);
+    if (failed !== undefined) return failed;
+    const all = pages.flatMap((p) => p.orders).sort((a, b) => b.id - a.id);
+    return { code: Code.OK, total: pages.reduce((n, p) => n + p.total, 0), orders: all.slice(offset, offset + limit), summary: null };
+  }
+
+  /** A pending order, or ORDER_NOT_FOUND. */
+  order(market: number, orderId: number): Promise<CommandReply> {
+    const shard = this.shardFor(market);
+    if (shard === null) return Promise.resolve(stopped(this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED));
+    return this.send((request) => shard.writer.queryOrder(request, market, orderId));
+  }
+
+  book(market: number, side: number, offset: number, limit: number): Promise<CommandReply> {
+    const shard = this.shardFor(market);
+    if (shard === null) return Promise.resolve(stopped(this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED));
+    return this.send((request) => shard.writer.queryBook(request, market, side, offset, limit));
+  }
+
+  summary(market: number): Promise<CommandReply> {
+    const shard = this.shardFor(market);
+    if (shard === null) return Promise.resolve(stopped(this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED));
+    return this.send((request) => shard.writer.querySummary(request, market));
+  }
+
+  /**
+   * Depth from the shared depth board (no round trip). Null when the published levels cannot
+   * prove a merged answer complete; the board holds `engine.depth_levels` levels per side.
+   */
+  depth(market: number, limit: number, interval: number): Depth | null {
+    if (market < 0 || market >= this.specs.markets.length) return null;
+    return this.depthBoard.read(market, limit, interval);
+  }
+
+  /**
+   * Stops accepting commands, waits for every pending reply, closes the rings (each shard drains
+   * and exits) and waits for the workers.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    if (this.state === 'running') this.state = 'stopping';
+    while (this.waiting.size > 0 && this.state === 'stopping') await new Promise((r) => setTimeout(r, 1));
+    for (const shard of this.shards) shard.writer.close();
+    await Promise.all(this.shards.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 5000))])));
+    await Promise.all(this.shards.map((s) => s.worker.terminate()));
+    this.state = this.state === 'failed' ? 'failed' : 'stopped';
+  }
+
+  private shardFor(market: number): Shard | null {
+    if (!this.running) return null;
+    const index = this.shardOfMarket[market];
+    return index === undefined ? null : this.shards[index] ?? null;
+  }
+
+  /** Writes one command (via `write`, given the request id) and resolves with its reply; BUSY when the ring is full. */
+  private send(write: (request: number) => boolean): Promise<CommandReply> {
+    if (!this.running) return Promise.resolve(stopped(Code.ENGINE_STOPPED));
+    const request = this.nextRequest++;
+    if (!write(request)) return Promise.resolve(stopped(Code.BUSY));
+    return new Promise<CommandReply>((resolve) => this.waiting.set(request, resolve));
+  }
+
+  /** Waits for replies on one shard's ring for as long as the router lives. */
+  private pump(shard: Shard): void {
+    const wait = (): void => {
+      if (this.state === 'stopped') return;
+      void shard.replies.waitForDataAsync(1000).then(() => {
+        this.drain(shard);
+        if (shard.replies.hasData()) setImmediate(wait); // let sockets breathe between bursts
+        else wait();
+      });
+    };
+    wait();
+  }
+
+  private drain(shard: Shard): void {
+    const ring = shard.replies;
+    if (ring.available() === 0) return;
+    for (let at = ring.next(); at !== NIL; at = ring.next()) {
+      const v = ring.view;
+      if (v.getUint8(at + REPLY_HEAD.at.kind) === ReplyKind.EVENTS) {
+        const events = readEvents(v, at);
+        for (const listener of this.listeners) listener(events);
+        continue;
+      }
+      const request = readRequestId(v, at);
+      const resolve = this.waiting.get(request);
+      if (resolve === undefined) continue;
+      this.waiting.delete(request);
+      resolve(readReply(v, at, ring.recordLength));
+    }
+    ring.release();
+  }
+
+  private fail(err: Error): void {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    this.state = 'failed';
+    this.failure = err;
+    for (const resolve of this.waiting.values()) resolve(stopped(Code.ENGINE_STOPPED));
+    this.waiting.clear();
+  }
+}

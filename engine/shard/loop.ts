@@ -1,0 +1,132 @@
+/**
+ * A shard's batch loop: drain every command available on the command ring, execute each, then
+ * end the batch — publish the depth of the books it touched, send its events, make the replies
+ * visible, release the command ring once. An idle shard spins briefly, then sleeps in
+ * Atomics.wait until the router publishes (it never burns an idle core).
+ */
+import type { Engine } from '../engine.js';
+import { COMMAND_HEAD, EVENTS_HEAD, Op, ReplyKind } from '../wire/commands.js';
+import { NIL, type RingConsumer } from '../wire/ring.js';
+import { ShardDispatcher } from './dispatch.js';
+import type { DepthBoard } from './depth-board.js';
+import type { ReplyWriter } from './reply-writer.js';
+import { eventRecordSize } from '../core/events.js';
+
+const utf8 = new TextEncoder();
+
+export interface ShardStats {
+  batches: number;
+  commands: number;
+}
+
+export class ShardLoop {
+  readonly stats: ShardStats = { batches: 0, commands: 0 };
+  private readonly dispatcher: ShardDispatcher;
+  /** Markets whose book changed in this batch (by index), and how many there are. */
+  private readonly dirty: Uint8Array;
+  private readonly dirtyList: Int32Array;
+  private dirtyCount = 0;
+  private stopRequested = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly commands: RingConsumer,
+    private readonly replies: ReplyWriter,
+    private readonly depth: DepthBoard,
+  ) {
+    this.dispatcher = new ShardDispatcher(engine);
+    this.dirty = new Uint8Array(engine.specs.markets.length);
+    this.dirtyList = new Int32Array(engine.specs.markets.length);
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Runs until the router closes the command ring (after draining it) or stop() is called. */
+  run(): void {
+    const ring = this.commands;
+    for (;;) {
+      if (ring.available() === 0) {
+        if (ring.isFinished() || this.stopRequested) return;
+        ring.waitForData(50);
+        continue;
+      }
+      let count = 0;
+      for (let at = ring.next(); at !== NIL; at = ring.next()) {
+        this.execute(ring.view, at);
+        count++;
+      }
+      this.replies.publish();
+      ring.release();
+      this.stats.batches++;
+      this.stats.commands += count;
+    }
+  }
+
+  /** Runs one command; marks its market dirty when it can change the book. */
+  execute(view: DataView, at: number): void {
+    const op = view.getUint8(at + COMMAND_HEAD.at.op);
+    this.dispatcher.execute(view, at, this.replies);
+    if (op === Op.PLACE_LIMIT || op === Op.PLACE_MARKET || op === Op.CANCEL) {
+      const market = view.getUint16(at + COMMAND_HEAD.at.market, true);
+      if (market < this.dirty.length && this.dirty[market] === 0) {
+        this.dirty[market] = 1;
+        this.dirtyList[this.dirtyCount++] = market;
+      }
+    }
+  }
+
+  /** End-of-batch work that must precede the replies: depth, then events. */
+  flushBeforeReplies(): void {
+    for (let i = 0; i < this.dirtyCount; i++) {
+      const market = this.dirtyList[i]!;
+      this.dirty[market] = 0;
+      const book = this.engine.books[market];
+      if (book !== null && book !== undefined) this.depth.publish(market, book);
+    }
+    this.dirtyCount = 0;
+    this.sendEvents();
+  }
+
+  /** Copies the accumulated events into EVENTS records (split at record boundaries), then resets them. */
+  private sendEvents(): void {
+    const events = this.engine.events;
+    if (events.count === 0) return;
+    const bytes = events.data();
+    const strings = events.strings.map((s) => utf8.encode(s));
+    const stringBytes = strings.reduce((n, s) => n + 2 + s.length, 0);
+    const max = this.replies.maxRecordSize - EVENTS_HEAD.size - stringBytes;
+    let start = 0;
+    while (start < bytes.length) {
+      let end = start;
+      while (end < bytes.length) {
+        const size = eventRecordSize(bytes, end);
+        if (end + size - start > max && end > start) break;
+        end += size;
+      }
+      this.writeEvents(bytes.subarray(start, end), strings, stringBytes); // every chunk carries the strings its BALANCE records index
+      start = end;
+    }
+    events.reset();
+  }
+
+  private writeEvents(chunk: Uint8Array, strings: readonly Uint8Array[], stringBytes: number): void {
+    const at = this.replies.claimRaw(EVENTS_HEAD.size + chunk.length + stringBytes);
+    const v = this.replies.view;
+    const f = EVENTS_HEAD.at;
+    v.setUint8(at + f.kind, ReplyKind.EVENTS);
+    v.setUint32(at + f.eventBytes, chunk.length, true);
+    v.setUint32(at + f.strings, strings.length, true);
+    v.setUint32(at + f.stringBytes, stringBytes, true);
+    const out = new Uint8Array(v.buffer, v.byteOffset + at + EVENTS_HEAD.size, chunk.length + stringBytes);
+    out.set(chunk, 0);
+    let p = chunk.length;
+    for (const s of strings) {
+      out[p] = s.length & 0xff;
+      out[p + 1] = s.length >>> 8;
+      out.set(s, p + 2);
+      p += 2 + s.length;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Worker entry of a shard: wiring only. Builds the shard's engine over the shared balance table
+ * and id counters, connects its rings and the depth board, and runs the batch loop until the
+ * router closes the command ring. An exception escapes to the router as the worker's 'error'.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { BalanceTable } from '../balance/table.js';
+import { Engine } from '../engine.js';
+import { SharedIds } from '../ids.js';
+import { RingConsumer, RingProducer } from '../wire/ring.js';
+import { DepthBoard } from './depth-board.js';
+import { ShardLoop } from './loop.js';
+import { ReplyWriter } from './reply-writer.js';
+import type { ShardInit } from './types.js';
+
+const init = workerData as ShardInit;
+const engine = new Engine(init.config, {
+  balances: new BalanceTable(init.balances),
+  markets: init.markets,
+  orderIds: new SharedIds(init.ids, 0),
+  dealIds: new SharedIds(init.ids, 1),
+});
+const commands = new RingConsumer(init.commands);
+let loop: ShardLoop | null = null;
+let stopping = false;
+const replies = new ReplyWriter(new RingProducer(init.replies), () => loop?.flushBeforeReplies(), () => stopping);
+loop = new ShardLoop(engine, commands, replies, new DepthBoard(init.depth));
+parentPort?.postMessage({ type: 'ready', shard: init.shard });
+loop.run();
+stopping = true;
+replies.publish();
+parentPort?.postMessage({ type: 'stopped', shard: init.shard, stats: loop.stats });
