@@ -42,12 +42,69 @@ export const engineSchema = z.strictObject({
   max_orders_per_market: z.number().int().min(16).max(1 << 26).default(1 << 20),
   /** Price levels one side of a book can hold. */
   max_levels_per_side: z.number().int().min(16).max(1 << 24).default(1 << 16),
+  /**
+   * Worker threads that match orders (shards). Each market lives in exactly one shard; more
+   * shards spread markets over cores, at the cost of a ring hop per command.
+   */
+  shards: z.number().int().min(1).max(64).default(1),
+  /**
+   * Market → shard overrides. Markets not listed go to hash(name) mod shards, which keeps a
+   * market's shard stable across restarts and when other markets are added or removed.
+   */
+  assignment: z.record(z.string(), z.number().int().min(0).max(63)).default({}),
+  /**
+   * Bytes of each command and reply ring (a power of two). Larger rings absorb longer bursts
+   * before the gateway answers "busy"; memory is per shard and per direction.
+   */
+  ring_bytes: z.number().int().min(1 << 12).max(1 << 30).refine((n) => (n & (n - 1)) === 0, 'must be a power of two').default(1 << 22),
+  /** Best price levels per side each shard publishes to shared memory for depth queries. */
+  depth_levels: z.number().int().min(16).max(4096).default(256),
+});
+
+/** A TCP port; 0 asks the OS for a free one (tests). */
+const PORT = z.number().int().min(0).max(65535);
+
+/**
+ * Who may call the admin method `balance.update` (deposits and withdrawals). Defaults keep it off
+ * the open network: on the public listener only clients on the loopback interface may call it.
+ */
+export const httpAdminSchema = z.strictObject({
+  /**
+   * balance.update on the public listener: "loopback" = only from 127.0.0.1 / ::1 with no proxy
+   * headers (X-Forwarded-For, Forwarded, X-Real-IP); "token" = from any client that sends the token;
+   * "none" = never (use the admin listener).
+   */
+  public_access: z.enum(['loopback', 'token', 'none']).default('loopback'),
+  /** When set, balance.update also requires `Authorization: Bearer <token>`, on every listener. */
+  token: z.string().min(16, 'the admin token must be at least 16 characters').optional(),
+  /** Port of a separate admin listener serving every method including balance.update; none when omitted. */
+  port: PORT.optional(),
+  /** Address of the admin listener. */
+  host: z.string().min(1).default('127.0.0.1'),
+});
+
+export const httpSchema = z.strictObject({
+  /** Address of the public HTTP JSON-RPC listener. */
+  host: z.string().min(1).default('0.0.0.0'),
+  /** Port of the public listener (the original's accesshttp used 8080). */
+  port: PORT.default(8080),
+  /** Largest request body; bigger requests get 413 and the connection is closed (the original's max_pkg_size). */
+  max_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(102400),
+  admin: httpAdminSchema.default(httpAdminSchema.parse({})),
+}).superRefine((http, ctx) => {
+  if (http.admin.public_access === 'token' && http.admin.token === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: 'public_access "token" needs admin.token' });
+  }
+  if (http.admin.port !== undefined && http.admin.port !== 0 && http.admin.port === http.port) {
+    ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: 'the admin listener needs a port of its own' });
+  }
 });
 
 export const configSchema = z.strictObject({
   assets: z.array(assetSchema).min(1),
   markets: z.array(marketSchema),
   engine: engineSchema.default(engineSchema.parse({})),
+  http: httpSchema.default(httpSchema.parse({})),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -55,3 +112,5 @@ export type Config = z.output<typeof configSchema>;
 export type AssetConfig = z.output<typeof assetSchema>;
 export type MarketConfig = z.output<typeof marketSchema>;
 export type EngineConfig = z.output<typeof engineSchema>;
+export type HttpConfig = z.output<typeof httpSchema>;
+export type HttpAdminConfig = z.output<typeof httpAdminSchema>;

@@ -7,6 +7,7 @@ import { NIL, SIDE_ASK } from './book/order-columns.js';
 import type { OrderBook } from './book/order-book.js';
 import { loadOrder } from './core/matcher.js';
 import { OrderView } from './core/order-view.js';
+import type { BalanceTable } from './balance/table.js';
 import type { Engine } from './engine.js';
 
 export interface Page<T> {
@@ -152,8 +153,8 @@ export function marketSummary(engine: Engine, market: number): MarketSummary | n
 }
 
 /** Totals of one asset over every user (the fee account included), as the original's asset.summary. */
-export function assetSummary(engine: Engine, asset: number): AssetSummary {
-  const balances = engine.balances;
+export function assetSummary(holder: { readonly balances: BalanceTable }, asset: number): AssetSummary {
+  const balances = holder.balances;
   let availableCount = 0;
   let availableBalance = 0n;
   let freezeCount = 0;

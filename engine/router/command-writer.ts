@@ -6,7 +6,7 @@
  */
 import {
   align8, BALANCE_UPDATE, CANCEL, COMMAND_HEAD, FLAG_SOURCE_TEXT, Op, PLACE_LIMIT, PLACE_MARKET, QUERY_BOOK, QUERY_ORDER,
-  QUERY_PENDING, QUERY_SUMMARY,
+  QUERY_DEPTH, QUERY_PENDING, QUERY_SUMMARY,
 } from '../wire/commands.js';
 import { NIL, type RingProducer } from '../wire/ring.js';
 
@@ -126,6 +126,16 @@ export class CommandWriter {
     const at = this.ring.tryClaim(QUERY_SUMMARY.size);
     if (at === NIL) return false;
     this.head(at, Op.QUERY_SUMMARY, 0, market, 0, request, 0);
+    this.ring.publish();
+    return true;
+  }
+
+  queryDepth(request: number, market: number, limit: number, interval: number): boolean {
+    const at = this.ring.tryClaim(QUERY_DEPTH.size);
+    if (at === NIL) return false;
+    this.head(at, Op.QUERY_DEPTH, 0, market, 0, request, 0);
+    this.ring.view.setUint32(at + QUERY_DEPTH.at.limit, limit, true);
+    this.ring.view.setFloat64(at + QUERY_DEPTH.at.interval, interval, true);
     this.ring.publish();
     return true;
   }

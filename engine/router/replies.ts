@@ -1,7 +1,8 @@
 /** Decoding of reply records (router side). Allocates: the results go to promises and listeners. */
 import { decodeEvents, ORDER_RECORD, readOrderRecord, type EventRecord } from '../core/events.js';
 import type { OrderView } from '../core/order-view.js';
-import { EVENTS_HEAD, REPLY_HEAD, SUMMARY_BODY } from '../wire/commands.js';
+import { DEPTH_LEVEL, EVENTS_HEAD, Op, REPLY_HEAD, SUMMARY_BODY } from '../wire/commands.js';
+import type { Depth, DepthLevel } from '../queries.js';
 import type { CodeValue } from '../codes.js';
 
 const utf8 = new TextDecoder();
@@ -11,12 +12,17 @@ export interface CommandReply {
   /** Total matching records (pages), or 0/1 for commands. */
   readonly total: number;
   readonly orders: OrderView[];
+  /** order.depth only (a shard's answer when the depth board cannot give it). */
+  readonly depth?: Depth;
   /** market.summary only. */
   readonly summary: { askCount: number; bidCount: number; askAmount: bigint; bidAmount: bigint } | null;
 }
 
 export function readReply(v: DataView, at: number, length: number): CommandReply {
   const r = REPLY_HEAD.at;
+  if (v.getUint8(at + r.op) === Op.QUERY_DEPTH && v.getInt32(at + r.code, true) === 0) {
+    return { code: 0 as CodeValue, total: 0, orders: [], summary: null, depth: readDepth(v, at) };
+  }
   const count = v.getUint32(at + r.count, true);
   const orders: OrderView[] = [];
   for (let i = 0; i < count; i++) orders.push(readOrderRecord(v, at + REPLY_HEAD.size + i * ORDER_RECORD.size));
@@ -30,6 +36,17 @@ export function readReply(v: DataView, at: number, length: number): CommandReply
     };
   }
   return { code: v.getInt32(at + r.code, true) as CodeValue, total: v.getFloat64(at + r.total, true), orders, summary };
+}
+
+/** Reads the levels of a QUERY_DEPTH reply. */
+export function readDepth(v: DataView, at: number): Depth {
+  const asks = v.getUint32(at + REPLY_HEAD.at.count, true);
+  const bids = v.getFloat64(at + REPLY_HEAD.at.total, true);
+  const levels: DepthLevel[] = [];
+  for (let i = 0, p = at + REPLY_HEAD.size; i < asks + bids; i++, p += DEPTH_LEVEL.size) {
+    levels.push({ price: v.getFloat64(p + DEPTH_LEVEL.at.price, true), amount: v.getBigInt64(p + DEPTH_LEVEL.at.amount, true) });
+  }
+  return { asks: levels.slice(0, asks), bids: levels.slice(asks) };
 }
 
 export function readRequestId(v: DataView, at: number): number {

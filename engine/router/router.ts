@@ -220,6 +220,15 @@ export class Router {
     return this.depthBoard.read(market, limit, interval);
   }
 
+  /** Depth from the board, or from the shard when the board cannot prove the merged answer complete. */
+  fullDepth(market: number, limit: number, interval: number): Depth | Promise<Depth> {
+    const fromBoard = this.depth(market, limit, interval);
+    if (fromBoard !== null) return fromBoard;
+    const shard = this.shardFor(market);
+    if (shard === null) return { asks: [], bids: [] };
+    return this.send((request) => shard.writer.queryDepth(request, market, limit, interval)).then((r) => r.depth ?? { asks: [], bids: [] });
+  }
+
   /**
    * Stops accepting commands, waits for every pending reply, closes the rings (each shard drains
    * and exits) and waits for the workers.

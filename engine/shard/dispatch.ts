@@ -7,10 +7,10 @@ import { Code } from '../codes.js';
 import type { Engine } from '../engine.js';
 import { writeOrderRecord, ORDER_RECORD } from '../core/events.js';
 import type { OrderView } from '../core/order-view.js';
-import { bookOrders, marketSummary, pendingOrder, pendingOrders } from '../queries.js';
+import { bookOrders, depth, marketSummary, pendingOrder, pendingOrders } from '../queries.js';
 import {
-  BALANCE_UPDATE, CANCEL, COMMAND_HEAD, FLAG_SOURCE_TEXT, Op, PLACE_LIMIT, PLACE_MARKET, QUERY_BOOK, QUERY_ORDER,
-  QUERY_PENDING, REPLY_HEAD, ReplyKind, SUMMARY_BODY,
+  BALANCE_UPDATE, CANCEL, COMMAND_HEAD, DEPTH_LEVEL, FLAG_SOURCE_TEXT, Op, PLACE_LIMIT, PLACE_MARKET, QUERY_BOOK, QUERY_ORDER,
+  QUERY_DEPTH, QUERY_PENDING, REPLY_HEAD, ReplyKind, SUMMARY_BODY,
 } from '../wire/commands.js';
 import type { RecordSink } from '../wire/sink.js';
 
@@ -101,6 +101,22 @@ export class ShardDispatcher {
         out.view.setFloat64(body + s.bidCount, summary.bidCount, true);
         out.view.setBigInt64(body + s.askAmount, BigInt.asIntN(64, summary.askAmount), true);
         out.view.setBigInt64(body + s.bidAmount, BigInt.asIntN(64, summary.bidAmount), true);
+        return;
+      }
+      case Op.QUERY_DEPTH: {
+        const d = depth(engine, market, cmd.getUint32(at + QUERY_DEPTH.at.limit, true), cmd.getFloat64(at + QUERY_DEPTH.at.interval, true));
+        if (d === null) {
+          this.replyHead(out, op, request, Code.UNKNOWN_MARKET, 0, 0);
+          return;
+        }
+        const reply = out.claim(REPLY_HEAD.size + (d.asks.length + d.bids.length) * DEPTH_LEVEL.size);
+        writeReplyHead(out.view, reply, op, request, Code.OK, d.asks.length, d.bids.length);
+        let p = reply + REPLY_HEAD.size;
+        for (const level of [...d.asks, ...d.bids]) {
+          out.view.setFloat64(p + DEPTH_LEVEL.at.price, level.price, true);
+          out.view.setBigInt64(p + DEPTH_LEVEL.at.amount, BigInt.asIntN(64, level.amount), true);
+          p += DEPTH_LEVEL.size;
+        }
         return;
       }
       default:

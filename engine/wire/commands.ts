@@ -15,6 +15,7 @@ export const Op = {
   QUERY_ORDER: 11,
   QUERY_BOOK: 12,
   QUERY_SUMMARY: 13,
+  QUERY_DEPTH: 14,
 } as const;
 export type OpValue = (typeof Op)[keyof typeof Op];
 
@@ -40,6 +41,7 @@ export const QUERY_PENDING = defineLayout([...HEAD, ['limit', 'u32'], ['offset',
 export const QUERY_ORDER = defineLayout([...HEAD, ['orderId', 'f64']] as const);
 export const QUERY_BOOK = defineLayout([...HEAD, ['side', 'u8'], ['limit', 'u32'], ['offset', 'f64']] as const);
 export const QUERY_SUMMARY = COMMAND_HEAD;
+export const QUERY_DEPTH = defineLayout([...HEAD, ['limit', 'u32'], ['interval', 'f64']] as const);
 
 export const ReplyKind = { RESULT: 1, EVENTS: 2 } as const;
 
@@ -52,6 +54,9 @@ export const REPLY_HEAD = defineLayout([
 export const SUMMARY_BODY = defineLayout([
   ['askCount', 'f64'], ['bidCount', 'f64'], ['askAmount', 'i64'], ['bidAmount', 'i64'],
 ] as const);
+
+/** order.depth's result: a REPLY_HEAD with count = ask levels and total = bid levels, then that many of these (asks first). */
+export const DEPTH_LEVEL = defineLayout([['price', 'f64'], ['amount', 'i64']] as const);
 
 /** The events of one batch: the event bytes, then the strings BALANCE records refer to (u16 length + UTF-8 each). */
 export const EVENTS_HEAD = defineLayout([['kind', 'u8'], ['eventBytes', 'u32'], ['strings', 'u32'], ['stringBytes', 'u32']] as const);

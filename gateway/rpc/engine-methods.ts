@@ -1,13 +1,15 @@
 /**
- * The JSON-RPC methods the matching engine serves (ViaBTC's matchengine set), over an in-process
- * engine: positional params checked, decimals converted to integer units, replies in the
- * protocol's shapes. Other methods (history, market data) live with their services.
+ * The JSON-RPC methods the matching engine serves (ViaBTC's matchengine set): positional params
+ * checked, decimals converted to integer units, replies in the protocol's shapes. Works over any
+ * EngineBackend: with a local engine every answer is synchronous, behind shards it is a promise.
+ * Other methods (history, market data) live with their services.
  */
-import { Code } from '../../engine/codes.js';
-import type { Engine } from '../../engine/engine.js';
+import { Code, type CodeValue } from '../../engine/codes.js';
 import { MAX_LABEL_BYTES } from '../../engine/engine.js';
 import { formatUnits } from '../../engine/money/decimal.js';
-import { assetSummary, bookOrders, depth, marketSummary, pendingOrder, pendingOrders } from '../../engine/queries.js';
+import { assetSummary } from '../../engine/queries.js';
+import type { CommandReply } from '../../engine/router/replies.js';
+import type { EngineBackend, MaybePromise } from './backend.js';
 import { INVALID_ARGUMENT, METHOD_NOT_FOUND, protocolError, type ErrorContext, type RpcError } from './errors.js';
 import { amountText, orderInfo, priceText, shownBalance } from './format.js';
 import * as p from './params.js';
@@ -15,30 +17,39 @@ import * as p from './params.js';
 export type RpcOutcome = { readonly result: unknown } | { readonly error: RpcError };
 
 export interface RpcContext {
-  readonly engine: Engine;
+  readonly backend: EngineBackend;
   /** Microseconds since the epoch, read where the command enters. */
   now(): number;
 }
 
-type Handler = (ctx: RpcContext, params: readonly unknown[]) => RpcOutcome;
+type Handler = (ctx: RpcContext, params: readonly unknown[]) => MaybePromise<RpcOutcome>;
 
 /** Largest page the original serves (limit ≤ 101). */
 const MAX_PAGE = 101;
 
 const ok = (result: unknown): RpcOutcome => ({ result });
+const failure = (code: CodeValue, context: ErrorContext): RpcOutcome => ({ error: protocolError(code, context) });
 
-function commandOutcome(ctx: RpcContext, code: number, context: ErrorContext): RpcOutcome {
-  if (code === Code.OK) return ok(orderInfo(ctx.engine, ctx.engine.result));
-  return { error: protocolError(code as Parameters<typeof protocolError>[0], context) };
+/** Applies `f` to a value that may still be on its way, staying synchronous when it is not. */
+function then<T, U>(value: MaybePromise<T>, f: (t: T) => U): MaybePromise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
+
+/** The reply to place/cancel: the order object, or the method's error. */
+function orderOutcome(ctx: RpcContext, reply: MaybePromise<CommandReply>, context: ErrorContext): MaybePromise<RpcOutcome> {
+  return then(reply, (r) => {
+    const order = r.orders[0];
+    return r.code === Code.OK && order !== undefined ? ok(orderInfo(ctx.backend, order)) : failure(r.code, context);
+  });
 }
 
 const handlers: Record<string, Handler> = {
-  'asset.list': ({ engine }) => ok(engine.specs.assets.map((a) => ({ name: a.name, prec: a.precShow }))),
+  'asset.list': ({ backend }) => ok(backend.specs.assets.map((a) => ({ name: a.name, prec: a.precShow }))),
 
-  'asset.summary': ({ engine }, params) => {
-    const assets = params.length === 0 ? engine.specs.assets : params.map((name) => p.asset(engine.specs, name));
+  'asset.summary': ({ backend }, params) => {
+    const assets = params.length === 0 ? backend.specs.assets : params.map((name) => p.asset(backend.specs, name));
     return ok(assets.map((a) => {
-      const s = assetSummary(engine, a.index);
+      const s = assetSummary(backend, a.index);
       return {
         name: a.name,
         total_balance: formatUnits(s.total, a.precSave),
@@ -50,134 +61,146 @@ const handlers: Record<string, Handler> = {
     }));
   },
 
-  'market.list': ({ engine }) =>
-    ok(engine.config.markets.map((m) => ({
+  'market.list': ({ backend }) =>
+    ok(backend.config.markets.map((m) => ({
       name: m.name, stock: m.stock.name, money: m.money.name, fee_prec: m.fee_prec,
       stock_prec: m.stock.prec, money_prec: m.money.prec, min_amount: m.min_amount,
     }))),
 
-  'market.summary': ({ engine }, params) => {
-    const markets = params.length === 0 ? engine.specs.markets : params.map((name) => p.market(engine.specs, name));
-    return ok(markets.map((m) => {
-      const s = marketSummary(engine, m.index);
-      if (s === null) throw new p.InvalidParams(`market ${m.name} is not held here`);
-      return { name: m.name, ask_count: s.askCount, ask_amount: amountText(m, s.askAmount), bid_count: s.bidCount, bid_amount: amountText(m, s.bidAmount) };
-    }));
+  'market.summary': ({ backend }, params) => {
+    const markets = params.length === 0 ? backend.specs.markets : params.map((name) => p.market(backend.specs, name));
+    const replies = markets.map((m) => backend.summary(m.index));
+    const format = (all: CommandReply[]): RpcOutcome => {
+      const failed = all.find((r) => r.code !== Code.OK || r.summary === null);
+      if (failed !== undefined) return failure(failed.code === Code.OK ? Code.UNKNOWN_MARKET : failed.code, 'other');
+      return ok(all.map((r, i) => {
+        const m = markets[i]!;
+        const s = r.summary!;
+        return { name: m.name, ask_count: s.askCount, ask_amount: amountText(m, s.askAmount), bid_count: s.bidCount, bid_amount: amountText(m, s.bidAmount) };
+      }));
+    };
+    return replies.some((r) => r instanceof Promise) ? Promise.all(replies).then(format) : format(replies as CommandReply[]);
   },
 
-  'balance.query': ({ engine }, params) => {
+  'balance.query': ({ backend }, params) => {
     if (params.length < 1) throw new p.InvalidParams('user_id required');
     const user = p.userId(params[0]);
-    const assets = params.length === 1 ? engine.specs.assets : params.slice(1).map((name) => p.asset(engine.specs, name));
-    const row = engine.balances.users.find(user);
+    const assets = params.length === 1 ? backend.specs.assets : params.slice(1).map((name) => p.asset(backend.specs, name));
+    const balances = backend.balances;
+    const row = balances.users.find(user);
     const result: Record<string, { available: string; freeze: string }> = {};
     for (const a of assets) {
       result[a.name] = row < 0
         ? { available: '0', freeze: '0' }
-        : { available: shownBalance(a, engine.balances.available(row, a.index)), freeze: shownBalance(a, engine.balances.frozen(row, a.index)) };
+        : { available: shownBalance(a, balances.available(row, a.index)), freeze: shownBalance(a, balances.frozen(row, a.index)) };
     }
     return ok(result);
   },
 
   'balance.update': (ctx, params) => {
-    const { engine } = ctx;
+    const { backend } = ctx;
     p.expectCount(params, 6);
     const user = p.userId(params[0]);
-    const asset = p.asset(engine.specs, params[1]);
+    const asset = p.asset(backend.specs, params[1]);
     const business = p.text(params[2], MAX_LABEL_BYTES);
     const businessId = p.integer(params[3], 0, Number.MAX_SAFE_INTEGER);
     const shown = p.decimal(params[4], asset.precShow);
     const detail = p.jsonObject(params[5]);
     const change = shown * 10n ** BigInt(asset.precSave - asset.precShow);
-    const code = engine.updateBalance(user, asset.index, business, businessId, change, detail, ctx.now());
-    return code === Code.OK ? ok({ status: 'success' }) : { error: protocolError(code, 'balance.update') };
+    return then(backend.updateBalance(user, asset.index, business, businessId, change, detail, ctx.now()), (r) =>
+      r.code === Code.OK ? ok({ status: 'success' }) : failure(r.code, 'balance.update'));
   },
 
   'order.put_limit': (ctx, params) => {
-    const { engine } = ctx;
+    const { backend } = ctx;
     p.expectCount(params, 8);
     const user = p.userId(params[0]);
-    const m = p.market(engine.specs, params[1]);
+    const m = p.market(backend.specs, params[1]);
     const side = p.side(params[2]);
     const amount = p.quantity(params[3], m.stockPrec);
     const price = p.quantity(params[4], m.moneyPrec);
     const takerFee = p.feeRate(params[5], m);
     const makerFee = p.feeRate(params[6], m);
-    const source = engine.internSource(p.text(params[7], MAX_LABEL_BYTES));
-    const code = engine.placeLimit(user, m.index, side, amount, price, takerFee, makerFee, source, ctx.now());
-    return commandOutcome(ctx, code, 'order.put_limit');
+    const source = p.text(params[7], MAX_LABEL_BYTES);
+    return orderOutcome(ctx, backend.placeLimit(user, m.index, side, amount, price, takerFee, makerFee, source, ctx.now()), 'order.put_limit');
   },
 
   'order.put_market': (ctx, params) => {
-    const { engine } = ctx;
+    const { backend } = ctx;
     p.expectCount(params, 6);
     const user = p.userId(params[0]);
-    const m = p.market(engine.specs, params[1]);
+    const m = p.market(backend.specs, params[1]);
     const side = p.side(params[2]);
     const amount = p.quantity(params[3], m.stockPrec);
     const takerFee = p.feeRate(params[4], m);
-    const source = engine.internSource(p.text(params[5], MAX_LABEL_BYTES));
-    const code = engine.placeMarket(user, m.index, side, amount, takerFee, source, ctx.now());
-    return commandOutcome(ctx, code, 'order.put_market');
+    const source = p.text(params[5], MAX_LABEL_BYTES);
+    return orderOutcome(ctx, backend.placeMarket(user, m.index, side, amount, takerFee, source, ctx.now()), 'order.put_market');
   },
 
   'order.cancel': (ctx, params) => {
-    const { engine } = ctx;
+    const { backend } = ctx;
     p.expectCount(params, 3);
     const user = p.userId(params[0]);
-    const m = p.market(engine.specs, params[1]);
+    const m = p.market(backend.specs, params[1]);
     const orderId = p.integer(params[2], 1, Number.MAX_SAFE_INTEGER);
-    const code = engine.cancel(user, m.index, orderId, ctx.now());
-    return commandOutcome(ctx, code, 'order.cancel');
+    return orderOutcome(ctx, backend.cancel(user, m.index, orderId, ctx.now()), 'order.cancel');
   },
 
-  'order.book': ({ engine }, params) => {
+  'order.book': ({ backend }, params) => {
     p.expectCount(params, 4);
-    const m = p.market(engine.specs, params[0]);
+    const m = p.market(backend.specs, params[0]);
     const side = p.side(params[1]);
     const offset = p.integer(params[2], 0, Number.MAX_SAFE_INTEGER);
     const limit = p.integer(params[3], 0, MAX_PAGE);
-    const page = bookOrders(engine, m.index, side, offset, limit);
-    if (page === null) throw new p.InvalidParams('market not held here');
-    return ok({ offset, limit, total: page.total, orders: page.items.map((o) => orderInfo(engine, o)) });
+    return then(backend.book(m.index, side, offset, limit), (r) =>
+      r.code === Code.OK
+        ? ok({ offset, limit, total: r.total, orders: r.orders.map((o) => orderInfo(backend, o)) })
+        : failure(r.code, 'other'));
   },
 
-  'order.depth': ({ engine }, params) => {
+  'order.depth': ({ backend }, params) => {
     p.expectCount(params, 3);
-    const m = p.market(engine.specs, params[0]);
+    const m = p.market(backend.specs, params[0]);
     const limit = p.integer(params[1], 0, MAX_PAGE);
     const interval = p.decimal(params[2], m.moneyPrec);
     if (interval < 0n || interval > BigInt(Number.MAX_SAFE_INTEGER)) throw new p.InvalidParams('interval out of range');
-    const d = depth(engine, m.index, limit, Number(interval));
-    if (d === null) throw new p.InvalidParams('market not held here');
-    const levels = (side: typeof d.asks) => side.map((l) => [priceText(m, l.price), amountText(m, l.amount)]);
-    return ok({ asks: levels(d.asks), bids: levels(d.bids) });
+    return then(backend.fullDepth(m.index, limit, Number(interval)), (d) => {
+      const levels = (side: typeof d.asks) => side.map((l) => [priceText(m, l.price), amountText(m, l.amount)]);
+      return ok({ asks: levels(d.asks), bids: levels(d.bids) });
+    });
   },
 
-  'order.pending': ({ engine }, params) => {
+  'order.pending': ({ backend }, params) => {
     p.expectCount(params, 4);
     const user = p.userId(params[0]);
-    const m = p.market(engine.specs, params[1]);
+    const m = p.market(backend.specs, params[1]);
     const offset = p.integer(params[2], 0, Number.MAX_SAFE_INTEGER);
     const limit = p.integer(params[3], 0, MAX_PAGE);
-    const page = pendingOrders(engine, user, m.index, offset, limit);
-    if (page === null) throw new p.InvalidParams('market not held here');
-    return ok({ limit, offset, total: page.total, records: page.items.map((o) => orderInfo(engine, o)) });
+    return then(backend.pending(user, m.index, offset, limit), (r) =>
+      r.code === Code.OK
+        ? ok({ limit, offset, total: r.total, records: r.orders.map((o) => orderInfo(backend, o)) })
+        : failure(r.code, 'other'));
   },
 
-  'order.pending_detail': ({ engine }, params) => {
+  'order.pending_detail': ({ backend }, params) => {
     p.expectCount(params, 2);
-    const m = p.market(engine.specs, params[0]);
+    const m = p.market(backend.specs, params[0]);
     const orderId = p.integer(params[1], 1, Number.MAX_SAFE_INTEGER);
-    const order = pendingOrder(engine, m.index, orderId);
-    return ok(order === null ? null : orderInfo(engine, order));
+    return then(backend.order(m.index, orderId), (r) => {
+      const order = r.orders[0];
+      if (r.code === Code.OK && order !== undefined) return ok(orderInfo(backend, order));
+      return r.code === Code.ORDER_NOT_FOUND ? ok(null) : failure(r.code, 'other');
+    });
   },
 };
 
 export const engineMethodNames: readonly string[] = Object.keys(handlers);
 
-/** Runs one engine method. Bad params give "invalid argument" and change nothing. */
-export function callEngineMethod(ctx: RpcContext, method: string, params: readonly unknown[]): RpcOutcome {
+/**
+ * Runs one engine method. Bad params give "invalid argument" and change nothing. Synchronous
+ * over a local backend; a promise behind shards.
+ */
+export function callEngineMethod(ctx: RpcContext, method: string, params: readonly unknown[]): MaybePromise<RpcOutcome> {
   const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
   if (handler === undefined) return { error: METHOD_NOT_FOUND };
   try {

@@ -1,11 +1,10 @@
 /**
  * Engine state → the protocol's JSON shapes, decimals as strings without trailing zeros.
  */
-import type { Engine } from '../../engine/engine.js';
 import { SIDE_ASK, SIDE_BID, TYPE_MARKET } from '../../engine/book/order-columns.js';
 import type { OrderView } from '../../engine/core/order-view.js';
 import { formatUnits, rescaleTruncate } from '../../engine/money/decimal.js';
-import type { AssetSpec, MarketSpec } from '../../engine/money/specs.js';
+import type { AssetSpec, MarketSpec, Specs } from '../../engine/money/specs.js';
 
 export interface OrderInfo {
   id: number;
@@ -31,14 +30,15 @@ export function seconds(micros: number): number {
   return micros / 1e6;
 }
 
-export function orderInfo(engine: Engine, o: OrderView): OrderInfo {
-  const spec = engine.specs.markets[o.market]!;
+/** The protocol's order object; `names` resolves the market and the source label. */
+export function orderInfo(names: { readonly specs: Specs; sourceName(id: number): string }, o: OrderView): OrderInfo {
+  const spec = names.specs.markets[o.market]!;
   const marketBid = o.type === TYPE_MARKET && o.side === SIDE_BID;
   const lots = (n: number): string => formatUnits(BigInt(n), spec.stockPrec);
   return {
     id: o.id,
     market: spec.name,
-    source: engine.sourceName(o.source),
+    source: names.sourceName(o.source),
     type: o.type,
     side: o.side,
     user: o.user,

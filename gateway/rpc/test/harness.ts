@@ -3,6 +3,7 @@ import { validateConfig } from '../../../conf/load.js';
 import type { ConfigInput } from '../../../conf/schema.js';
 import { defaultConfig } from '../../../conf/defaults.js';
 import { Engine } from '../../../engine/engine.js';
+import { LocalBackend } from '../backend.js';
 import { callEngineMethod, type RpcOutcome } from '../engine-methods.js';
 
 export class RpcHarness {
@@ -10,13 +11,18 @@ export class RpcHarness {
   /** The clock, microseconds; tests advance it explicitly. */
   time = 1_700_000_000_000_000;
 
+  private readonly backend: LocalBackend;
+
   constructor(config: ConfigInput = defaultConfig) {
     this.engine = new Engine(validateConfig(config));
+    this.backend = new LocalBackend(this.engine);
   }
 
   call(method: string, ...params: unknown[]): RpcOutcome {
     this.engine.events.reset();
-    return callEngineMethod({ engine: this.engine, now: () => this.time }, method, params);
+    const outcome = callEngineMethod({ backend: this.backend, now: () => this.time }, method, params);
+    if (outcome instanceof Promise) throw new Error('a local backend answers synchronously');
+    return outcome;
   }
 
   /** The result of a call that must succeed. */
