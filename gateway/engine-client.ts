@@ -5,8 +5,9 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { microsNow } from './clock.js';
-import type { Router } from '../engine/router/router.js';
-import { LocalBackend } from './rpc/backend.js';
+import { decodeEvents } from '../engine/core/events.js';
+import type { EventListener, Router } from '../engine/router/router.js';
+import { LocalBackend, type EngineBackend } from './rpc/backend.js';
 import { callEngineMethod, engineMethodNames, type RpcContext, type RpcOutcome } from './rpc/engine-methods.js';
 
 export interface EngineClient {
@@ -14,6 +15,13 @@ export interface EngineClient {
   readonly methods: ReadonlySet<string>;
   /** Runs one method. Bad params resolve to the protocol's error; the promise never rejects on client input. */
   call(method: string, params: readonly unknown[]): Promise<RpcOutcome>;
+  /**
+   * Listens to the engine's events (order put/update/finish, deals, balance updates), in the
+   * order the engine produced them, after the command that caused them has been answered.
+   */
+  onEvents(listener: EventListener): void;
+  /** Resolves names in events: market and asset specs, source labels. */
+  readonly backend: EngineBackend;
 }
 
 /** An engine in this thread: every call runs synchronously; the promise only matches the interface. */
@@ -21,13 +29,29 @@ export class InProcessEngineClient implements EngineClient {
   readonly methods: ReadonlySet<string> = new Set(engineMethodNames);
   private readonly context: RpcContext;
 
+  readonly backend: LocalBackend;
+  private readonly listeners: EventListener[] = [];
+
   constructor(readonly engine: Engine, clock: () => number = microsNow) {
-    this.context = { backend: new LocalBackend(engine), now: clock };
+    this.backend = new LocalBackend(engine);
+    this.context = { backend: this.backend, now: clock };
   }
 
   call(method: string, params: readonly unknown[]): Promise<RpcOutcome> {
-    this.engine.events.reset();
-    return Promise.resolve(callEngineMethod(this.context, method, params));
+    const events = this.engine.events;
+    events.reset();
+    const outcome = Promise.resolve(callEngineMethod(this.context, method, params));
+    if (events.count > 0 && this.listeners.length > 0) {
+      const records = decodeEvents(events.data(), events.strings);
+      void outcome.then(() => {
+        for (const listener of this.listeners) listener(records);
+      });
+    }
+    return outcome;
+  }
+
+  onEvents(listener: EventListener): void {
+    this.listeners.push(listener);
   }
 }
 
@@ -36,8 +60,15 @@ export class ShardedEngineClient implements EngineClient {
   readonly methods: ReadonlySet<string> = new Set(engineMethodNames);
   private readonly context: RpcContext;
 
+  readonly backend: EngineBackend;
+
   constructor(readonly router: Router, clock: () => number = microsNow) {
+    this.backend = router;
     this.context = { backend: router, now: clock };
+  }
+
+  onEvents(listener: EventListener): void {
+    this.router.onEvents(listener);
   }
 
   call(method: string, params: readonly unknown[]): Promise<RpcOutcome> {
