@@ -7,6 +7,7 @@
  * Time (microseconds since the epoch) comes in with each command; the engine never reads a clock.
  */
 import type { Config } from '../conf/schema.js';
+import { DeltaLog } from './balance/delta-log.js';
 import { BalanceTable, INT64_MAX } from './balance/table.js';
 import { OrderBook } from './book/order-book.js';
 import { NIL, SIDE_ASK, SIDE_BID, TYPE_LIMIT, TYPE_MARKET } from './book/order-columns.js';
@@ -31,6 +32,8 @@ export interface EngineOptions {
   /** Order and deal id sequences (shared between shards); local counters from 1 when omitted. */
   readonly orderIds?: IdSequence;
   readonly dealIds?: IdSequence;
+  /** Ends every command with DELTA events (the balance changes it made), as the journal needs. */
+  readonly recordDeltas?: boolean;
 }
 
 export class Engine {
@@ -46,6 +49,8 @@ export class Engine {
   readonly orderIds: IdSequence;
   readonly dealIds: IdSequence;
   private readonly matcher: Matcher;
+  /** The balance changes of the running command, when deltas are recorded. */
+  private readonly deltas: DeltaLog | null;
   private readonly sources: string[] = [];
   private readonly sourceIds = new Map<string, number>();
   /** balance.update keys (user, asset, business, business_id) already applied: repeats are refused forever. */
@@ -65,6 +70,8 @@ export class Engine {
     this.orderIds = options.orderIds ?? new LocalIds();
     this.dealIds = options.dealIds ?? new LocalIds();
     this.matcher = new Matcher(this.balances, this.feeRow, this.events, this.dealIds);
+    this.deltas = options.recordDeltas === true ? new DeltaLog() : null;
+    this.balances.deltas = this.deltas;
     this.internSource('');
   }
 
@@ -122,8 +129,11 @@ export class Engine {
     if (row < 0 || this.balances.available(row, asset) < need) return Code.BALANCE_NOT_ENOUGH;
     if (amount < spec.minAmountLots) return Code.AMOUNT_TOO_SMALL;
     // A remainder must be able to rest: refuse up front rather than after trades happened.
+    // A level's total is a double: it stays exact only while it holds at most MAX_QUANTITY lots.
     const levels = book.levels(side);
-    if (book.orders.size >= book.orders.capacity || (levels.find(price) === NIL && levels.size >= levels.capacity)) {
+    const level = levels.find(price);
+    if (book.orders.size >= book.orders.capacity
+      || (level === NIL ? levels.size >= levels.capacity : levels.total[level]! + amount > MAX_QUANTITY)) {
       return Code.BOOK_FULL;
     }
     if (!this.balances.reserve(row, asset, need)) return Code.BALANCE_NOT_ENOUGH; // another shard spent it first
@@ -138,6 +148,7 @@ export class Engine {
       if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // price improvement on a bid
       taker.freeze = 0n;
       this.events.order(OrderEvent.FINISH, taker);
+      this.endCommand();
       return Code.OK;
     }
     if (side === SIDE_BID) {
@@ -148,6 +159,7 @@ export class Engine {
     }
     this.rest(book, taker, row);
     this.events.order(OrderEvent.PUT, taker);
+    this.endCommand();
     return Code.OK;
   }
 
@@ -195,6 +207,7 @@ export class Engine {
     if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // what was not traded stays available
     taker.freeze = 0n;
     this.events.order(OrderEvent.FINISH, taker);
+    this.endCommand();
     return Code.OK;
   }
 
@@ -219,6 +232,7 @@ export class Engine {
     view.freeze = 0n;
     this.events.order(OrderEvent.FINISH, view);
     book.remove(slot);
+    this.endCommand();
     return Code.OK;
   }
 
@@ -252,7 +266,19 @@ export class Engine {
     this.appliedUpdates.add(key);
     this.events.balance(user, asset, business, businessId, detail, time, change,
       this.balances.available(row, asset), this.balances.frozen(row, asset));
+    this.endCommand();
     return Code.OK;
+  }
+
+  /** Writes the command's balance changes as DELTA events (when recorded). */
+  private endCommand(): void {
+    const deltas = this.deltas;
+    if (deltas === null) return;
+    const users = this.balances.users;
+    for (let i = 0; i < deltas.count; i++) {
+      this.events.delta(users.userOf(deltas.rows[i]!), deltas.assets[i]!, deltas.available[i]!, deltas.frozen[i]!);
+    }
+    deltas.reset();
   }
 
   /** True when `user` may trade: a 32-bit id other than 0 and the fee account. */

@@ -11,6 +11,7 @@
  * Trading moves money but never changes it; deposits are refused when they would take it past
  * INT64_MAX. Every balance is at most its asset's supply, so no cell and no sum can overflow.
  */
+import type { DeltaLog } from './delta-log.js';
 import { UserIndex, type UserIndexBuffers } from './user-index.js';
 
 export const INT64_MAX = (1n << 63n) - 1n;
@@ -29,6 +30,8 @@ export class BalanceTable {
   readonly cells: BigInt64Array;
   /** Per asset: Σ available + frozen over all rows. */
   readonly supply: BigInt64Array;
+  /** When set, every change made through this instance is also added here (for the journal). */
+  deltas: DeltaLog | null = null;
 
   constructor(readonly buffers: BalanceTableBuffers) {
     this.users = new UserIndex(buffers.users);
@@ -68,6 +71,7 @@ export class BalanceTable {
       if (Atomics.compareExchange(this.supply, asset, old, next) === old) break;
     }
     Atomics.add(this.cells, this.cell(row, asset), units);
+    this.deltas?.add(row, asset, units, 0n);
     return true;
   }
 
@@ -75,6 +79,7 @@ export class BalanceTable {
   withdraw(row: number, asset: number, units: bigint): boolean {
     if (!this.takeAvailable(this.cell(row, asset), units)) return false;
     Atomics.sub(this.supply, asset, units);
+    this.deltas?.add(row, asset, -units, 0n);
     return true;
   }
 
@@ -83,6 +88,7 @@ export class BalanceTable {
     const at = this.cell(row, asset);
     if (!this.takeAvailable(at, units)) return false;
     Atomics.add(this.cells, at + 1, units);
+    this.deltas?.add(row, asset, -units, units);
     return true;
   }
 
@@ -91,16 +97,19 @@ export class BalanceTable {
     const at = this.cell(row, asset);
     Atomics.sub(this.cells, at + 1, units);
     Atomics.add(this.cells, at, units);
+    this.deltas?.add(row, asset, units, -units);
   }
 
   /** Frozen funds leave the user (the paying leg of a deal). */
   spendFrozen(row: number, asset: number, units: bigint): void {
     Atomics.sub(this.cells, this.cell(row, asset) + 1, units);
+    this.deltas?.add(row, asset, 0n, -units);
   }
 
   /** Funds arrive in the user's available balance (the receiving leg of a deal, or a fee). */
   credit(row: number, asset: number, units: bigint): void {
     Atomics.add(this.cells, this.cell(row, asset), units);
+    this.deltas?.add(row, asset, units, 0n);
   }
 
   private takeAvailable(at: number, units: bigint): boolean {

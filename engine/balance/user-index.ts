@@ -22,6 +22,8 @@ export interface UserIndexBuffers {
   readonly header: SharedArrayBuffer;
   readonly keys: SharedArrayBuffer;
   readonly rows: SharedArrayBuffer;
+  /** Row → user id (Uint32), for records that must name users rather than rows. */
+  readonly rowUsers: SharedArrayBuffer;
   readonly maxUsers: number;
 }
 
@@ -30,6 +32,7 @@ export class UserIndex {
   private readonly header: Int32Array;
   private readonly keys: Int32Array;
   private readonly rows: Int32Array;
+  private readonly rowUsers: Uint32Array;
   private readonly mask: number;
   /** Fibonacci hashing keeps the top log2(capacity) bits of the product. */
   private readonly shift: number;
@@ -39,6 +42,7 @@ export class UserIndex {
     this.header = new Int32Array(buffers.header);
     this.keys = new Int32Array(buffers.keys);
     this.rows = new Int32Array(buffers.rows);
+    this.rowUsers = new Uint32Array(buffers.rowUsers);
     this.mask = this.rows.length - 1;
     this.shift = 32 - Math.log2(this.rows.length);
   }
@@ -50,6 +54,7 @@ export class UserIndex {
       header: new SharedArrayBuffer(HEADER_CELLS * 4),
       keys: new SharedArrayBuffer(capacity * 4),
       rows: new SharedArrayBuffer(capacity * 4),
+      rowUsers: new SharedArrayBuffer(maxUsers * 4),
       maxUsers,
     };
   }
@@ -87,6 +92,7 @@ export class UserIndex {
           return -1;
         }
         this.keys[slot] = key;
+        this.rowUsers[newRow] = key >>> 0;
         Atomics.store(this.rows, slot, newRow + 1);
         return newRow;
       }
@@ -94,6 +100,11 @@ export class UserIndex {
       if (this.keys[slot] === key) return row - 1;
       slot = (slot + 1) & this.mask;
     }
+  }
+
+  /** The user id of a row handed out by this index. */
+  userOf(row: number): number {
+    return this.rowUsers[row]!;
   }
 
   /** Calls `visit(userId, row)` for every user. Allocation-free; for queries and snapshots. */

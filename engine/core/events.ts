@@ -2,13 +2,15 @@
  * Event records that commands write into a preallocated out-buffer, in this order:
  *  - for every maker a taker touches: a DEAL, then that maker's ORDER event (UPDATE or FINISH);
  *  - then the taker's ORDER event: PUT when it rests, FINISH when filled (market orders always FINISH);
- *  - a cancel writes one ORDER FINISH; a balance.update writes one BALANCE.
+ *  - a cancel writes one ORDER FINISH; a balance.update writes one BALANCE;
+ *  - when the engine records deltas (for the journal), each command ends with one DELTA per
+ *    (user, asset) whose balance it changed: the amounts added to available and frozen.
  * Consumers (gateway pushes, history writers, the journal) read them after the command or batch.
  */
 import { defineLayout } from '../wire/layout.js';
 import { OrderView } from './order-view.js';
 
-export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3 } as const;
+export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3, DELTA: 4 } as const;
 /** ViaBTC's order events. */
 export const OrderEvent = { PUT: 1, UPDATE: 2, FINISH: 3 } as const;
 
@@ -31,6 +33,10 @@ export const BALANCE_RECORD = defineLayout([
   ['businessId', 'f64'], ['time', 'f64'], ['change', 'i64'], ['available', 'i64'], ['frozen', 'i64'],
 ] as const);
 
+export const DELTA_RECORD = defineLayout([
+  ['kind', 'u8'], ['asset', 'u16'], ['user', 'u32'], ['available', 'i64'], ['frozen', 'i64'],
+] as const);
+
 export interface OrderEventRecord {
   kind: typeof EventKind.ORDER;
   event: number;
@@ -47,7 +53,11 @@ export interface BalanceRecord {
   user: number; asset: number; business: string; businessId: number; detail: string; time: number;
   change: bigint; available: bigint; frozen: bigint;
 }
-export type EventRecord = OrderEventRecord | DealRecord | BalanceRecord;
+export interface DeltaRecord {
+  kind: typeof EventKind.DELTA;
+  user: number; asset: number; available: bigint; frozen: bigint;
+}
+export type EventRecord = OrderEventRecord | DealRecord | BalanceRecord | DeltaRecord;
 
 /** Append-only buffer of event records; grows (rarely) by doubling. `reset()` empties it. */
 export class EventBuffer {
@@ -118,6 +128,17 @@ export class EventBuffer {
     v.setBigInt64(at + f.bidFee, bidFee, true);
   }
 
+  delta(user: number, asset: number, available: bigint, frozen: bigint): void {
+    const at = this.reserve(DELTA_RECORD.size);
+    const v = this.view;
+    const f = DELTA_RECORD.at;
+    v.setUint8(at + f.kind, EventKind.DELTA);
+    v.setUint16(at + f.asset, asset, true);
+    v.setUint32(at + f.user, user, true);
+    v.setBigInt64(at + f.available, available, true);
+    v.setBigInt64(at + f.frozen, frozen, true);
+  }
+
   balance(
     user: number, asset: number, business: string, businessId: number, detail: string, time: number,
     change: bigint, available: bigint, frozen: bigint,
@@ -147,6 +168,8 @@ export function eventRecordSize(bytes: Uint8Array, at: number): number {
       return DEAL_RECORD.size;
     case EventKind.BALANCE:
       return BALANCE_RECORD.size;
+    case EventKind.DELTA:
+      return DELTA_RECORD.size;
     default:
       throw new Error(`corrupt event buffer: kind ${bytes[at]} at byte ${at}`);
   }
@@ -190,6 +213,15 @@ export function decodeEvents(bytes: Uint8Array, strings: readonly string[]): Eve
           frozen: v.getBigInt64(at + f.frozen, true),
         });
         at += BALANCE_RECORD.size;
+        break;
+      }
+      case EventKind.DELTA: {
+        const f = DELTA_RECORD.at;
+        out.push({
+          kind: EventKind.DELTA, user: v.getUint32(at + f.user, true), asset: v.getUint16(at + f.asset, true),
+          available: v.getBigInt64(at + f.available, true), frozen: v.getBigInt64(at + f.frozen, true),
+        });
+        at += DELTA_RECORD.size;
         break;
       }
       default:
