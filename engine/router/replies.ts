@@ -21,7 +21,7 @@ export interface CommandReply {
 export function readReply(v: DataView, at: number, length: number): CommandReply {
   const r = REPLY_HEAD.at;
   if (v.getUint8(at + r.op) === Op.QUERY_DEPTH && v.getInt32(at + r.code, true) === 0) {
-    return { code: 0 as CodeValue, total: 0, orders: [], summary: null, depth: readDepth(v, at) };
+    return { code: 0, total: 0, orders: [], summary: null, depth: readDepth(v, at) };
   }
   const count = v.getUint32(at + r.count, true);
   const orders: OrderView[] = [];

@@ -79,7 +79,9 @@ const handlers: Record<string, Handler> = {
         return { name: m.name, ask_count: s.askCount, ask_amount: amountText(m, s.askAmount), bid_count: s.bidCount, bid_amount: amountText(m, s.bidAmount) };
       }));
     };
-    return replies.some((r) => r instanceof Promise) ? Promise.all(replies).then(format) : format(replies as CommandReply[]);
+    return replies.some((r) => r instanceof Promise)
+      ? Promise.all(replies.map((r) => Promise.resolve(r))).then(format)
+      : format(replies as CommandReply[]);
   },
 
   'balance.query': ({ backend }, params) => {
