@@ -100,11 +100,82 @@ export const httpSchema = z.strictObject({
   }
 });
 
+/** A trading user id as the protocol carries it (1 … 2^32 − 1). */
+const USER_ID = z.number().int().min(1).max(0xffffffff);
+
+/** An API key of the built-in verifier of the WebSocket's server.sign. */
+export const wsAuthKeySchema = z.strictObject({
+  access_id: z.string().min(1).max(64),
+  /** The HMAC-SHA256 key; never leaves the server. */
+  secret_key: z.string().min(16, 'a secret_key must be at least 16 characters'),
+  user_id: USER_ID,
+});
+
+/**
+ * How the WebSocket's server.auth and server.sign decide who a connection is. Nothing is open by
+ * default: with no tokens, keys or URLs configured every attempt fails with error 11.
+ */
+export const wsAuthSchema = z.strictObject({
+  /** server.auth tokens of the built-in verifier: token → user id. */
+  tokens: z.record(z.string().min(16, 'a token must be at least 16 characters'), USER_ID).default({}),
+  /** server.sign keys of the built-in verifier (authorisation = hex HMAC-SHA256(secret_key, "access_id=<id>&tonce=<tonce>")). */
+  keys: z.array(wsAuthKeySchema).default([]),
+  /** How far (ms) a server.sign tonce may be from the server's clock. */
+  tonce_window_ms: z.number().int().min(1000).max(3_600_000).default(30_000),
+  /** The original's callout for server.auth tokens not in `tokens`: GET with `Authorization: <token>`. */
+  auth_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** The original's callout for server.sign keys not in `keys`: GET ?access_id=…&tonce=… with `Authorization: <authorisation>`. */
+  sign_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Time allowed for a callout (the original's backend_timeout, 1 s); then error 5. */
+  timeout_ms: z.number().int().min(10).max(60_000).default(1000),
+}).superRefine((auth, ctx) => {
+  const seen = new Set<string>();
+  auth.keys.forEach((key, i) => {
+    if (seen.has(key.access_id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'access_id'], message: `duplicate access_id ${key.access_id}` });
+    seen.add(key.access_id);
+  });
+});
+
+/** The depth merge intervals the original's accessws accepts by default. */
+const DEPTH_MERGE_DEFAULT = ['0', '0.00000001', '0.0000001', '0.000001', '0.00001', '0.0001', '0.001', '0.01', '0.1'];
+
+export const wsSchema = z.strictObject({
+  /** Address of the WebSocket listener. */
+  host: z.string().min(1).default('0.0.0.0'),
+  /** Port of the WebSocket listener (the original's accessws used 8090). */
+  port: PORT.default(8090),
+  /** Subprotocol named in the handshake reply when the client offers it (the original's "chat"). */
+  protocol: z.string().min(1).max(64).default('chat'),
+  /** When set, the Origin header must end with this text (the original's `origin`); empty = any origin. */
+  origin: z.string().default(''),
+  /** Largest incoming message; a bigger one closes the connection (the original's max_pkg_size). */
+  max_message_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(102400),
+  /**
+   * Bytes a connection may have waiting to be sent; a client that reads slower than its pushes
+   * arrive is disconnected past this, so memory per connection stays bounded.
+   */
+  max_backpressure_bytes: z.number().int().min(16 * 1024).max(1 << 30).default(1 << 20),
+  /** A connection that sends nothing for this long is closed (the original's keep_alive, 3600 s); 0 = never. */
+  idle_timeout_ms: z.number().int().min(0).max(7 * 24 * 3_600_000).default(3_600_000),
+  /** Requests one connection may send per second; more are answered with error 3 "too many requests". */
+  max_requests_per_second: z.number().int().min(1).max(1_000_000).default(100),
+  /** Most names one order.subscribe or asset.subscribe may list. */
+  max_subscriptions: z.number().int().min(1).max(65_536).default(256),
+  /** depth.subscribe limits accepted (the original's depth_limit). */
+  depth_limits: z.array(z.number().int().min(1).max(101)).min(1).default([1, 5, 10, 20, 30, 50, 100]),
+  /** depth.subscribe intervals accepted, compared as decimals (the original's depth_merge). */
+  depth_merge: z.array(z.string().regex(/^\d{1,15}(\.\d{1,15})?$/, 'a merge interval is a plain decimal such as "0.01"').max(15)).min(1).default(DEPTH_MERGE_DEFAULT),
+  /** Least time between two depth.update pushes of one (market, limit, interval); changes in between are merged. */
+  depth_interval_ms: z.number().int().min(0).max(60_000).default(100),
+  auth: wsAuthSchema.default(wsAuthSchema.parse({})),
+});
+
 export const configSchema = z.strictObject({
   assets: z.array(assetSchema).min(1),
   markets: z.array(marketSchema),
   engine: engineSchema.default(engineSchema.parse({})),
   http: httpSchema.default(httpSchema.parse({})),
+  ws: wsSchema.default(wsSchema.parse({})),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -114,3 +185,5 @@ export type MarketConfig = z.output<typeof marketSchema>;
 export type EngineConfig = z.output<typeof engineSchema>;
 export type HttpConfig = z.output<typeof httpSchema>;
 export type HttpAdminConfig = z.output<typeof httpAdminSchema>;
+export type WsConfig = z.output<typeof wsSchema>;
+export type WsAuthConfig = z.output<typeof wsAuthSchema>;

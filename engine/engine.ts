@@ -107,6 +107,29 @@ export class Engine {
     return this.sources[id] ?? '';
   }
 
+  /** Number of source ids in use (ids 0 … sourceCount − 1), for snapshots. */
+  get sourceCount(): number {
+    return this.sources.length;
+  }
+
+  /**
+   * Marks a balance.update key as applied without applying it (journal replay, snapshot load),
+   * so that a repeat of the original update is refused after a restart.
+   */
+  restoreAppliedUpdate(user: number, asset: number, business: string, businessId: number): void {
+    this.appliedUpdates.add(updateKey(user, asset, business, businessId));
+  }
+
+  /** A copy of the applied balance.update keys, in the format of updateKey() (snapshots). Allocates. */
+  appliedUpdateKeys(): string[] {
+    return Array.from(this.appliedUpdates);
+  }
+
+  /** Marks keys returned by appliedUpdateKeys() as applied again (snapshot load). */
+  restoreAppliedUpdateKeys(keys: Iterable<string>): void {
+    for (const key of keys) this.appliedUpdates.add(key);
+  }
+
   /** A limit order: `amount` in lots, `price` in ticks, fee rates in fee ticks. */
   placeLimit(
     user: number, market: number, side: number, amount: number, price: number,
@@ -250,7 +273,7 @@ export class Engine {
     if (!Number.isSafeInteger(businessId) || businessId < 0) return Code.INVALID_ARGUMENT;
     if (typeof change !== 'bigint' || change > INT64_MAX || change < -INT64_MAX) return Code.INVALID_ARGUMENT;
     if (typeof detail !== 'string' || !isTime(time)) return Code.INVALID_ARGUMENT;
-    const key = `${user}\u0000${asset}\u0000${business}\u0000${businessId}`;
+    const key = updateKey(user, asset, business, businessId);
     if (this.appliedUpdates.has(key)) return Code.REPEAT_UPDATE;
 
     let row = this.balances.users.find(user);
@@ -344,6 +367,15 @@ export class Engine {
   market(index: number): MarketSpec | undefined {
     return this.specs.markets[index];
   }
+}
+
+/**
+ * The idempotency key of a balance.update: user, asset, business, business id, in decimal and
+ * NUL-separated (only `business` is free text, so the key parses unambiguously). Snapshots store
+ * these strings as they are (journal/snapshot.ts): changing the format needs a snapshot version.
+ */
+export function updateKey(user: number, asset: number, business: string, businessId: number): string {
+  return `${user}\u0000${asset}\u0000${business}\u0000${businessId}`;
 }
 
 function isQuantity(n: number): boolean {

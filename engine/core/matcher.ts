@@ -13,7 +13,7 @@
 import type { BalanceTable } from '../balance/table.js';
 import type { OrderBook } from '../book/order-book.js';
 import { NIL, SIDE_ASK, TYPE_MARKET } from '../book/order-columns.js';
-import { dealMoney, feeUnits, type MarketSpec } from '../money/specs.js';
+import { dealMoney, feeUnits, MAX_QUANTITY, type MarketSpec } from '../money/specs.js';
 import type { IdSequence } from '../ids.js';
 import { OrderEvent, type EventBuffer } from './events.js';
 import { OrderView } from './order-view.js';
@@ -56,7 +56,8 @@ export class Matcher {
   /**
    * Trades a market bid that spends money: at each ask price it buys the largest whole number of
    * lots whose exact cost does not exceed the money left, capped by the maker's size; it stops
-   * when the money left cannot buy one lot at the best price (later prices are only dearer).
+   * when the money left cannot buy one lot at the best price (later prices are only dearer), or
+   * when it has bought MAX_QUANTITY lots in all.
    */
   matchByMoney(book: OrderBook, spec: MarketSpec, taker: OrderView, takerRow: number, time: number): void {
     const levels = book.asks;
@@ -70,9 +71,12 @@ export class Matcher {
       while (slot !== NIL) {
         const next = orders.next[slot]!;
         const affordable = (taker.leftMoney * spec.dealDiv) / lotCost;
-        if (affordable === 0n) return;
+        // Like any order, a market bid deals at most MAX_QUANTITY lots, so its dealStock stays exact.
+        const room = MAX_QUANTITY - taker.dealStock;
+        const wanted = affordable < BigInt(room) ? Number(affordable) : room;
+        if (wanted === 0) return;
         const makerLeft = orders.left[slot]!;
-        const lots = affordable < BigInt(makerLeft) ? Number(affordable) : makerLeft;
+        const lots = wanted < makerLeft ? wanted : makerLeft;
         this.trade(book, spec, taker, takerRow, slot, price, lots, time);
         slot = next;
       }

@@ -188,7 +188,8 @@ export class Router {
     const pages = await Promise.all(markets.map((m) => this.pending(user, m, 0, offset + limit)));
     const failed = pages.find((p) => p.code !== Code.OK);
     if (failed !== undefined) return failed;
-    const all = pages.flatMap((p) => p.orders).sort((a, b) => b.id - a.id);
+    // Newest first by creation time: ids come from per-shard blocks, so across shards they do not follow time.
+    const all = pages.flatMap((p) => p.orders).sort((a, b) => b.ctime - a.ctime || b.id - a.id);
     return { code: Code.OK, total: pages.reduce((n, p) => n + p.total, 0), orders: all.slice(offset, offset + limit), summary: null };
   }
 
@@ -238,7 +239,7 @@ export class Router {
     if (this.state === 'running') this.state = 'stopping';
     while (this.waiting.size > 0 && this.state === 'stopping') await new Promise((r) => setTimeout(r, 1));
     for (const shard of this.shards) shard.writer.close();
-    await Promise.all(this.shards.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 5000))])));
+    await Promise.all(this.shards.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 5000).unref())]))); // unref: the timer must not keep the process alive after stop
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
     this.state = this.state === 'failed' ? 'failed' : 'stopped';
   }

@@ -10,7 +10,7 @@ import { NIL, type RingConsumer } from '../wire/ring.js';
 import { ShardDispatcher } from './dispatch.js';
 import type { DepthBoard } from './depth-board.js';
 import type { ReplyWriter } from './reply-writer.js';
-import { eventRecordSize } from '../core/events.js';
+import { BALANCE_RECORD, EventKind, eventRecordSize } from '../core/events.js';
 
 const utf8 = new TextEncoder();
 
@@ -89,40 +89,70 @@ export class ShardLoop {
     this.sendEvents();
   }
 
-  /** Copies the accumulated events into EVENTS records (split at record boundaries), then resets them. */
+  /**
+   * Copies the accumulated events into EVENTS records (split at record boundaries), then resets
+   * them. Each record carries only the strings its own BALANCE records refer to, re-indexed from 0,
+   * so that a batch with many balance updates never needs a record bigger than the ring allows.
+   */
   private sendEvents(): void {
     const events = this.engine.events;
     if (events.count === 0) return;
     const bytes = events.data();
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const strings = events.strings.map((s) => utf8.encode(s));
-    const stringBytes = strings.reduce((n, s) => n + 2 + s.length, 0);
-    const max = this.replies.maxRecordSize - EVENTS_HEAD.size - stringBytes;
+    const prefix = [0]; // prefix[i] = wire bytes of strings [0, i)
+    for (const s of strings) prefix.push(prefix[prefix.length - 1]! + 2 + s.length);
+    const max = this.replies.maxRecordSize - EVENTS_HEAD.size;
     let start = 0;
     while (start < bytes.length) {
       let end = start;
+      let first = -1; // the chunk's strings: [first, last)
+      let last = -1;
       while (end < bytes.length) {
         const size = eventRecordSize(bytes, end);
-        if (end + size - start > max && end > start) break;
+        let f = first;
+        let l = last;
+        if (bytes[end] === EventKind.BALANCE) {
+          const business = view.getInt32(end + BALANCE_RECORD.at.business, true);
+          const detail = view.getInt32(end + BALANCE_RECORD.at.detail, true);
+          f = Math.min(f < 0 ? business : f, business, detail);
+          l = Math.max(l, business + 1, detail + 1);
+        }
+        const stringBytes = f < 0 ? 0 : prefix[l]! - prefix[f]!;
+        if (end + size - start + stringBytes > max && end > start) break;
         end += size;
+        first = f;
+        last = l;
       }
-      this.writeEvents(bytes.subarray(start, end), strings, stringBytes); // every chunk carries the strings its BALANCE records index
+      this.writeEvents(bytes.subarray(start, end), strings, Math.max(first, 0), Math.max(last, 0), prefix);
       start = end;
     }
     events.reset();
   }
 
-  private writeEvents(chunk: Uint8Array, strings: readonly Uint8Array[], stringBytes: number): void {
+  /** One EVENTS record: `chunk`, then strings [first, last), which its BALANCE records index from 0. */
+  private writeEvents(chunk: Uint8Array, strings: readonly Uint8Array[], first: number, last: number, prefix: readonly number[]): void {
+    const stringBytes = prefix[last]! - prefix[first]!;
     const at = this.replies.claimRaw(EVENTS_HEAD.size + chunk.length + stringBytes);
     const v = this.replies.view;
     const f = EVENTS_HEAD.at;
     v.setUint8(at + f.kind, ReplyKind.EVENTS);
     v.setUint32(at + f.eventBytes, chunk.length, true);
-    v.setUint32(at + f.strings, strings.length, true);
+    v.setUint32(at + f.strings, last - first, true);
     v.setUint32(at + f.stringBytes, stringBytes, true);
     const out = new Uint8Array(v.buffer, v.byteOffset + at + EVENTS_HEAD.size, chunk.length + stringBytes);
     out.set(chunk, 0);
+    if (first > 0) {
+      for (let p = 0; p < chunk.length; p += eventRecordSize(chunk, p)) {
+        if (chunk[p] !== EventKind.BALANCE) continue;
+        const r = at + EVENTS_HEAD.size + p;
+        v.setInt32(r + BALANCE_RECORD.at.business, v.getInt32(r + BALANCE_RECORD.at.business, true) - first, true);
+        v.setInt32(r + BALANCE_RECORD.at.detail, v.getInt32(r + BALANCE_RECORD.at.detail, true) - first, true);
+      }
+    }
     let p = chunk.length;
-    for (const s of strings) {
+    for (let i = first; i < last; i++) {
+      const s = strings[i]!;
       out[p] = s.length & 0xff;
       out[p + 1] = s.length >>> 8;
       out.set(s, p + 2);
