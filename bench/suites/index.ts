@@ -1,0 +1,13 @@
+/**
+ * The registry of benchmark suites. Adding a suite: one import and one line in `suites`.
+ */
+import { engineSuite } from './engine.js';
+import type { Suite } from './types.js';
+
+export const suites: readonly Suite[] = [
+  engineSuite,
+];
+
+export function findSuite(name: string): Suite | undefined {
+  return suites.find((s) => s.name === name);
+}
