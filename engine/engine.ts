@@ -61,7 +61,7 @@ export class Engine {
     this.balances = options.balances ?? new BalanceTable(BalanceTable.allocate(config.engine.max_users, this.specs.assets.length));
     const owned = new Set(options.markets ?? this.specs.markets.map((m) => m.index));
     this.books = this.specs.markets.map((m) =>
-      owned.has(m.index) ? new OrderBook(config.engine.max_orders_per_market, config.engine.max_levels_per_side) : null,
+      owned.has(m.index) ? new OrderBook(config.engine.max_orders_per_market, config.engine.max_levels_per_side, config.engine.max_users) : null,
     );
     this.feeAccount = config.engine.fee_account;
     const feeRow = this.balances.users.findOrInsert(this.feeAccount);
@@ -166,6 +166,7 @@ export class Engine {
     taker.left = amount;
     taker.freeze = need;
     this.matcher.matchByStock(book, spec, taker, row, time);
+    this.matcher.settleFees(spec);
 
     if (taker.left === 0) {
       if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // price improvement on a bid
@@ -174,7 +175,7 @@ export class Engine {
       this.endCommand();
       return Code.OK;
     }
-    if (side === SIDE_BID) {
+    if (side === SIDE_BID && taker.left !== amount) {
       const keep = dealMoney(spec, price, taker.left);
       const excess = taker.freeze - keep;
       if (excess !== 0n) this.balances.release(row, asset, excess);
@@ -227,6 +228,7 @@ export class Engine {
       taker.leftMoney = need;
       this.matcher.matchByMoney(book, spec, taker, row, time);
     }
+    this.matcher.settleFees(spec);
     if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // what was not traded stays available
     taker.freeze = 0n;
     this.events.order(OrderEvent.FINISH, taker);

@@ -51,7 +51,8 @@ export function pendingOrders(engine: Engine, user: number, market: number, offs
   const book = bookOf(engine, market);
   if (book === null) return null;
   const items: OrderView[] = [];
-  let slot = book.newestOf(user);
+  const row = engine.balances.users.find(user);
+  let slot = book.newestOf(row);
   for (let skipped = 0; slot !== NIL && skipped < offset; skipped++) slot = book.orders.userNext[slot]!;
   while (slot !== NIL && items.length < limit) {
     const view = new OrderView();
@@ -59,7 +60,7 @@ export function pendingOrders(engine: Engine, user: number, market: number, offs
     items.push(view);
     slot = book.orders.userNext[slot]!;
   }
-  return { total: book.pendingCount(user), items };
+  return { total: book.pendingCount(row), items };
 }
 
 /** One pending order, or null (also when the market is not held here). */

@@ -12,15 +12,20 @@ export class OrderBook {
   readonly asks: PriceLevels;
   readonly bids: PriceLevels;
   private readonly byId: OrderIdIndex;
-  /** user id → newest pending order slot in this book, and how many the user has. */
-  private readonly userHead = new Map<number, number>();
-  private readonly userCount = new Map<number, number>();
+  /**
+   * By balance-table row: the user's newest pending order slot + 1 (0 = none) and how many
+   * pending orders the user has in this book. Zero-initialised, so untouched pages cost nothing.
+   */
+  private readonly userHead: Int32Array;
+  private readonly userCount: Int32Array;
 
-  constructor(maxOrders: number, maxLevelsPerSide: number) {
+  constructor(maxOrders: number, maxLevelsPerSide: number, maxUsers: number) {
     this.orders = new OrderColumns(maxOrders);
     this.asks = new PriceLevels(-1, maxLevelsPerSide);
     this.bids = new PriceLevels(1, maxLevelsPerSide);
     this.byId = new OrderIdIndex(maxOrders);
+    this.userHead = new Int32Array(maxUsers);
+    this.userCount = new Int32Array(maxUsers);
   }
 
   levels(side: number): PriceLevels {
@@ -52,13 +57,13 @@ export class OrderBook {
     levels.count[level] = levels.count[level]! + 1;
     this.byId.set(o.id[slot]!, slot);
 
-    const user = o.user[slot]!;
-    const head = this.userHead.get(user);
+    const row = o.row[slot]!;
+    const head = this.userHead[row]! - 1;
     o.userPrev[slot] = NIL;
-    o.userNext[slot] = head ?? NIL;
-    if (head !== undefined) o.userPrev[head] = slot;
-    this.userHead.set(user, slot);
-    this.userCount.set(user, (this.userCount.get(user) ?? 0) + 1);
+    o.userNext[slot] = head;
+    if (head !== NIL) o.userPrev[head] = slot;
+    this.userHead[row] = slot + 1;
+    this.userCount[row] = this.userCount[row]! + 1;
     return true;
   }
 
@@ -87,30 +92,24 @@ export class OrderBook {
     if (levels.count[level] === 0) levels.remove(level);
     this.byId.delete(o.id[slot]!);
 
-    const user = o.user[slot]!;
+    const row = o.row[slot]!;
     const userPrev = o.userPrev[slot]!;
     const userNext = o.userNext[slot]!;
-    if (userPrev === NIL) {
-      if (userNext === NIL) this.userHead.delete(user);
-      else this.userHead.set(user, userNext);
-    } else {
-      o.userNext[userPrev] = userNext;
-    }
+    if (userPrev === NIL) this.userHead[row] = userNext + 1;
+    else o.userNext[userPrev] = userNext;
     if (userNext !== NIL) o.userPrev[userNext] = userPrev;
-    const count = this.userCount.get(user)! - 1;
-    if (count === 0) this.userCount.delete(user);
-    else this.userCount.set(user, count);
+    this.userCount[row] = this.userCount[row]! - 1;
     o.free(slot);
   }
 
-  /** Number of pending orders of `user` in this book. */
-  pendingCount(user: number): number {
-    return this.userCount.get(user) ?? 0;
+  /** Number of pending orders in this book of the user at balance-table `row`. */
+  pendingCount(row: number): number {
+    return row < 0 ? 0 : this.userCount[row] ?? 0;
   }
 
-  /** Newest pending order slot of `user`, or NIL; follow `orders.userNext` for older ones. */
-  newestOf(user: number): number {
-    return this.userHead.get(user) ?? NIL;
+  /** Newest pending order slot of the user at `row`, or NIL; follow `orders.userNext` for older ones. */
+  newestOf(row: number): number {
+    return row < 0 ? NIL : (this.userHead[row] ?? 0) - 1;
   }
 
   /** Number of resting orders on one side. */

@@ -8,6 +8,7 @@
  * Consumers (gateway pushes, history writers, the journal) read them after the command or batch.
  */
 import { defineLayout } from '../wire/layout.js';
+import { RecordViews } from '../wire/record-views.js';
 import { OrderView } from './order-view.js';
 
 export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3, DELTA: 4 } as const;
@@ -37,6 +38,18 @@ export const DELTA_RECORD = defineLayout([
   ['kind', 'u8'], ['asset', 'u16'], ['user', 'u32'], ['available', 'i64'], ['frozen', 'i64'],
 ] as const);
 
+// Field offsets hoisted into constants for the writers on the hot path.
+const O = ORDER_RECORD.at;
+const O_KIND = O.kind, O_EVENT = O.event, O_SIDE = O.side, O_TYPE = O.type, O_MARKET = O.market, O_USER = O.user;
+const O_SOURCE = O.source, O_ID = O.id, O_CTIME = O.ctime, O_MTIME = O.mtime, O_PRICE = O.price, O_AMOUNT = O.amount;
+const O_LEFT = O.left, O_DEAL_STOCK = O.dealStock, O_TAKER_FEE = O.takerFee, O_MAKER_FEE = O.makerFee;
+const O_AMOUNT_MONEY = O.amountMoney, O_LEFT_MONEY = O.leftMoney, O_DEAL_MONEY = O.dealMoney, O_DEAL_FEE = O.dealFee;
+const O_FREEZE = O.freeze;
+const D = DEAL_RECORD.at;
+const D_KIND = D.kind, D_TAKER_SIDE = D.takerSide, D_MARKET = D.market, D_ASK_USER = D.askUser, D_BID_USER = D.bidUser;
+const D_ID = D.id, D_TIME = D.time, D_PRICE = D.price, D_AMOUNT = D.amount, D_ASK_ORDER = D.askOrder;
+const D_BID_ORDER = D.bidOrder, D_DEAL_MONEY = D.dealMoney, D_ASK_FEE = D.askFee, D_BID_FEE = D.bidFee;
+
 export interface OrderEventRecord {
   kind: typeof EventKind.ORDER;
   event: number;
@@ -63,6 +76,7 @@ export type EventRecord = OrderEventRecord | DealRecord | BalanceRecord | DeltaR
 export class EventBuffer {
   private bytes: ArrayBuffer;
   private view: DataView;
+  private views: RecordViews;
   /** Bytes written. */
   length = 0;
   /** Number of records written. */
@@ -73,6 +87,7 @@ export class EventBuffer {
   constructor(initialBytes = 1 << 16) {
     this.bytes = new ArrayBuffer(initialBytes);
     this.view = new DataView(this.bytes);
+    this.views = new RecordViews(this.bytes);
   }
 
   reset(): void {
@@ -92,6 +107,7 @@ export class EventBuffer {
       new Uint8Array(bigger).set(new Uint8Array(this.bytes, 0, this.length));
       this.bytes = bigger;
       this.view = new DataView(bigger);
+      this.views = new RecordViews(bigger);
     }
     const at = this.length;
     this.length += size;
@@ -100,8 +116,8 @@ export class EventBuffer {
   }
 
   order(event: number, o: OrderView): void {
-    const at = this.reserve(ORDER_RECORD.size); // may grow the buffer and replace this.view
-    writeOrderRecord(this.view, at, event, o);
+    const at = this.reserve(ORDER_RECORD.size); // may grow the buffer and replace this.views
+    writeOrderRecord(this.views, at, event, o);
   }
 
   deal(
@@ -110,22 +126,21 @@ export class EventBuffer {
     dealMoney: bigint, askFee: bigint, bidFee: bigint,
   ): void {
     const at = this.reserve(DEAL_RECORD.size);
-    const v = this.view;
-    const f = DEAL_RECORD.at;
-    v.setUint8(at + f.kind, EventKind.DEAL);
-    v.setUint8(at + f.takerSide, takerSide);
-    v.setUint16(at + f.market, market, true);
-    v.setUint32(at + f.askUser, askUser, true);
-    v.setUint32(at + f.bidUser, bidUser, true);
-    v.setFloat64(at + f.id, id, true);
-    v.setFloat64(at + f.time, time, true);
-    v.setFloat64(at + f.price, price, true);
-    v.setFloat64(at + f.amount, amount, true);
-    v.setFloat64(at + f.askOrder, askOrder, true);
-    v.setFloat64(at + f.bidOrder, bidOrder, true);
-    v.setBigInt64(at + f.dealMoney, dealMoney, true);
-    v.setBigInt64(at + f.askFee, askFee, true);
-    v.setBigInt64(at + f.bidFee, bidFee, true);
+    const w = this.views;
+    w.u8[at + D_KIND] = EventKind.DEAL;
+    w.u8[at + D_TAKER_SIDE] = takerSide;
+    w.u16[(at + D_MARKET) >> 1] = market;
+    w.u32[(at + D_ASK_USER) >> 2] = askUser;
+    w.u32[(at + D_BID_USER) >> 2] = bidUser;
+    w.f64[(at + D_ID) >> 3] = id;
+    w.f64[(at + D_TIME) >> 3] = time;
+    w.f64[(at + D_PRICE) >> 3] = price;
+    w.f64[(at + D_AMOUNT) >> 3] = amount;
+    w.f64[(at + D_ASK_ORDER) >> 3] = askOrder;
+    w.f64[(at + D_BID_ORDER) >> 3] = bidOrder;
+    w.i64[(at + D_DEAL_MONEY) >> 3] = dealMoney;
+    w.i64[(at + D_ASK_FEE) >> 3] = askFee;
+    w.i64[(at + D_BID_FEE) >> 3] = bidFee;
   }
 
   delta(user: number, asset: number, available: bigint, frozen: bigint): void {
@@ -231,30 +246,29 @@ export function decodeEvents(bytes: Uint8Array, strings: readonly string[]): Eve
   return out;
 }
 
-/** Writes an order's state as an ORDER_RECORD at `at`. */
-export function writeOrderRecord(v: DataView, at: number, event: number, o: OrderView): void {
-  const f = ORDER_RECORD.at;
-  v.setUint8(at + f.kind, EventKind.ORDER);
-  v.setUint8(at + f.event, event);
-  v.setUint8(at + f.side, o.side);
-  v.setUint8(at + f.type, o.type);
-  v.setUint16(at + f.market, o.market, true);
-  v.setUint32(at + f.user, o.user, true);
-  v.setInt32(at + f.source, o.source, true);
-  v.setFloat64(at + f.id, o.id, true);
-  v.setFloat64(at + f.ctime, o.ctime, true);
-  v.setFloat64(at + f.mtime, o.mtime, true);
-  v.setFloat64(at + f.price, o.price, true);
-  v.setFloat64(at + f.amount, o.amount, true);
-  v.setFloat64(at + f.left, o.left, true);
-  v.setFloat64(at + f.dealStock, o.dealStock, true);
-  v.setFloat64(at + f.takerFee, o.takerFee, true);
-  v.setFloat64(at + f.makerFee, o.makerFee, true);
-  v.setBigInt64(at + f.amountMoney, o.amountMoney, true);
-  v.setBigInt64(at + f.leftMoney, o.leftMoney, true);
-  v.setBigInt64(at + f.dealMoney, o.dealMoney, true);
-  v.setBigInt64(at + f.dealFee, o.dealFee, true);
-  v.setBigInt64(at + f.freeze, o.freeze, true);
+/** Writes an order's state as an ORDER_RECORD at byte `at` (8-aligned) of `w`'s buffer. */
+export function writeOrderRecord(w: RecordViews, at: number, event: number, o: OrderView): void {
+  w.u8[at + O_KIND] = EventKind.ORDER;
+  w.u8[at + O_EVENT] = event;
+  w.u8[at + O_SIDE] = o.side;
+  w.u8[at + O_TYPE] = o.type;
+  w.u16[(at + O_MARKET) >> 1] = o.market;
+  w.u32[(at + O_USER) >> 2] = o.user;
+  w.i32[(at + O_SOURCE) >> 2] = o.source;
+  w.f64[(at + O_ID) >> 3] = o.id;
+  w.f64[(at + O_CTIME) >> 3] = o.ctime;
+  w.f64[(at + O_MTIME) >> 3] = o.mtime;
+  w.f64[(at + O_PRICE) >> 3] = o.price;
+  w.f64[(at + O_AMOUNT) >> 3] = o.amount;
+  w.f64[(at + O_LEFT) >> 3] = o.left;
+  w.f64[(at + O_DEAL_STOCK) >> 3] = o.dealStock;
+  w.f64[(at + O_TAKER_FEE) >> 3] = o.takerFee;
+  w.f64[(at + O_MAKER_FEE) >> 3] = o.makerFee;
+  w.i64[(at + O_AMOUNT_MONEY) >> 3] = o.amountMoney;
+  w.i64[(at + O_LEFT_MONEY) >> 3] = o.leftMoney;
+  w.i64[(at + O_DEAL_MONEY) >> 3] = o.dealMoney;
+  w.i64[(at + O_DEAL_FEE) >> 3] = o.dealFee;
+  w.i64[(at + O_FREEZE) >> 3] = o.freeze;
 }
 
 /** Reads an ORDER_RECORD at `at` into a new view. Allocates. */

@@ -21,6 +21,9 @@ import { OrderView } from './order-view.js';
 export class Matcher {
   /** Scratch view for maker order events. */
   private readonly maker = new OrderView();
+  /** Fees of the running command, credited to the fee account once at its end (see settleFees). */
+  private feeMoney = 0n;
+  private feeStock = 0n;
 
   constructor(
     private readonly balances: BalanceTable,
@@ -78,9 +81,22 @@ export class Matcher {
         const makerLeft = orders.left[slot]!;
         const lots = wanted < makerLeft ? wanted : makerLeft;
         this.trade(book, spec, taker, takerRow, slot, price, lots, time);
-        slot = next;
+        // Stay on a maker that still has size: truncated deal money can leave enough for one more lot.
+        if (lots === makerLeft) slot = next;
       }
     }
+  }
+
+  /**
+   * Credits the fees the command's deals collected to the fee account: one Atomics operation per
+   * asset per command instead of per deal (the fee row is shared by every shard). Callers invoke it
+   * after matching, before the command returns, so balances are conserved at command boundaries.
+   */
+  settleFees(spec: MarketSpec): void {
+    if (this.feeMoney !== 0n) this.balances.credit(this.feeRow, spec.money.index, this.feeMoney);
+    if (this.feeStock !== 0n) this.balances.credit(this.feeRow, spec.stock.index, this.feeStock);
+    this.feeMoney = 0n;
+    this.feeStock = 0n;
   }
 
   /** Settles one deal of `lots` at `price` between the taker and the maker in `slot`. */
@@ -106,8 +122,8 @@ export class Matcher {
     balances.credit(askRow, money, value - askFee);
     balances.spendFrozen(bidRow, money, value);
     balances.credit(bidRow, stock, stockUnits - bidFee);
-    if (askFee !== 0n) balances.credit(this.feeRow, money, askFee);
-    if (bidFee !== 0n) balances.credit(this.feeRow, stock, bidFee);
+    this.feeMoney += askFee;
+    this.feeStock += bidFee;
 
     if (takerIsAsk) {
       taker.freeze -= stockUnits;

@@ -244,6 +244,15 @@ export class Router {
     this.state = this.state === 'failed' ? 'failed' : 'stopped';
   }
 
+  /**
+   * Test hook for failure tests only: terminates shard `index`'s worker as a crash would, so that
+   * tests can check how the router fails. Nothing in the engine calls it.
+   */
+  terminateShardForTest(index: number): Promise<number> {
+    const shard = this.shards[index];
+    return shard === undefined ? Promise.resolve(-1) : shard.worker.terminate();
+  }
+
   private shardFor(market: number): Shard | null {
     if (!this.running) return null;
     const index = this.shardOfMarket[market];

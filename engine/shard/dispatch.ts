@@ -144,13 +144,13 @@ export class ShardDispatcher {
     }
     const at = out.claim(REPLY_HEAD.size + ORDER_RECORD.size);
     writeReplyHead(out.view, at, op, request, code, 1, 1);
-    writeOrderRecord(out.view, at + REPLY_HEAD.size, 0, order);
+    writeOrderRecord(out.views, at + REPLY_HEAD.size, 0, order);
   }
 
   private replyOrders(out: RecordSink, op: number, request: number, total: number, orders: readonly OrderView[]): void {
     const at = out.claim(REPLY_HEAD.size + orders.length * ORDER_RECORD.size);
     writeReplyHead(out.view, at, op, request, Code.OK, orders.length, total);
-    for (let i = 0; i < orders.length; i++) writeOrderRecord(out.view, at + REPLY_HEAD.size + i * ORDER_RECORD.size, 0, orders[i]!);
+    for (let i = 0; i < orders.length; i++) writeOrderRecord(out.views, at + REPLY_HEAD.size + i * ORDER_RECORD.size, 0, orders[i]!);
   }
 }
 

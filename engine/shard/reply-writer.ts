@@ -5,10 +5,12 @@
  * (so the router can drain), then waits for space.
  */
 import { NIL, type RingProducer } from '../wire/ring.js';
+import { RecordViews } from '../wire/record-views.js';
 import type { RecordSink } from '../wire/sink.js';
 
 export class ReplyWriter implements RecordSink {
   readonly view: DataView;
+  readonly views: RecordViews;
 
   constructor(
     private readonly ring: RingProducer,
@@ -18,6 +20,7 @@ export class ReplyWriter implements RecordSink {
     private readonly stopping: () => boolean,
   ) {
     this.view = ring.view;
+    this.views = new RecordViews(ring.buffers.data);
   }
 
   claim(bytes: number): number {

@@ -27,5 +27,11 @@ export function defineLayout<const K extends string>(fields: readonly (readonly 
     types[name] = type;
     offset += size;
   }
-  return Object.freeze({ at: Object.freeze(at), types: Object.freeze(types), size: Math.ceil(offset / 8) * 8 });
+  // Rebuilt from entries so that V8 keeps a fast (non-dictionary) shape even for many fields:
+  // the hot path reads these offsets on every record.
+  return Object.freeze({
+    at: Object.freeze(Object.fromEntries(Object.entries(at))) as Record<K, number>,
+    types: Object.freeze(types),
+    size: Math.ceil(offset / 8) * 8,
+  });
 }

@@ -13,7 +13,7 @@
  *    `cursor & mask`. `wrap` places the region inside a bigger buffer (tests put canaries around it).
  *
  * Records. Each record is an 8-byte header (i32 payload length, i32 reserved) and its payload,
- * padded to a multiple of 8, so that 8-byte fields of a {@link defineLayout} record stay aligned.
+ * padded to a multiple of 8, so that 8-byte fields of a `defineLayout` record stay aligned.
  * A record is always contiguous: when it would straddle the end of the buffer, the producer writes
  * a padding marker (length {@link PAD}) in the tail and puts the record at index 0. Readers get an
  * offset into `view` (a DataView over the whole data buffer) and read the record in place.
@@ -26,8 +26,9 @@
  * so `cursor & mask` stays right, and the fill level `(producer - consumer) | 0` is exact modulo
  * 2^32 and never more than the capacity (at most 2^30). Measured against the alternatives
  * (bench/micro/ring.ts, "cursor cells"): a store plus a load on Int32 cells runs about 65 M/s on
- * the reference machine, BigInt64 cells 25-40 M/s (BigInt boxing), and a double split into two
- * Int32 cells about 30 M/s, and that one would also need a seqlock because two stores tear.
+ * the 2-core reference machine, on BigInt64 cells about 40 M/s (bigint arithmetic and boxing),
+ * and with a double split over two Int32 cells about 30 M/s, which would also need a seqlock
+ * because its two stores can be seen torn.
  *
  * Batching. The producer claims any number of records (`tryClaim`) and makes them all visible
  * with one `publish()`: one Atomics.store of its cursor, then an Atomics.notify only if the

@@ -1,3 +1,5 @@
+import { RecordViews } from './record-views.js';
+
 /**
  * Where a shard writes reply records: a claim gives a byte offset into `view` with room for
  * `bytes`; nothing is visible to the reader until the writer publishes. The reply ring implements
@@ -5,6 +7,8 @@
  */
 export interface RecordSink {
   readonly view: DataView;
+  /** Typed-array views over the same bytes (fast field writes). */
+  readonly views: RecordViews;
   /** Byte offset of `bytes` of room in `view`; blocks (boundedly) or throws if there is none. */
   claim(bytes: number): number;
 }
@@ -12,6 +16,7 @@ export interface RecordSink {
 /** A growable in-memory sink, for tests and for codecs' round-trip checks. */
 export class BufferSink implements RecordSink {
   view = new DataView(new ArrayBuffer(1 << 12));
+  views = new RecordViews(this.view.buffer);
   length = 0;
   readonly records: number[] = [];
 
@@ -20,6 +25,7 @@ export class BufferSink implements RecordSink {
       const bigger = new ArrayBuffer(Math.max(this.view.byteLength * 2, this.length + bytes));
       new Uint8Array(bigger).set(new Uint8Array(this.view.buffer, 0, this.length));
       this.view = new DataView(bigger);
+      this.views = new RecordViews(bigger);
     }
     const at = this.length;
     this.length += bytes;
