@@ -16,10 +16,13 @@ import { EventBuffer, OrderEvent } from './core/events.js';
 import { LocalIds, type IdSequence } from './ids.js';
 import { loadOrder, Matcher } from './core/matcher.js';
 import { OrderView } from './core/order-view.js';
-import { buildSpecs, dealMoney, MAX_QUANTITY, type MarketSpec, type Specs } from './money/specs.js';
+import { buildSpecs, dealMoney, MAX_QUANTITY, stockUnits, type MarketSpec, type Specs } from './money/specs.js';
 
 /** Longest `source` and `business` strings, in UTF-8 bytes (the original's VARCHAR(30) columns). */
 export const MAX_LABEL_BYTES = 30;
+
+/** Entries of the engine's user → row cache, minus one. */
+const ROW_CACHE_MASK = 4095;
 
 /** Distinct source labels an engine keeps. */
 export const MAX_SOURCES = 1 << 16;
@@ -49,6 +52,8 @@ export class Engine {
   readonly orderIds: IdSequence;
   readonly dealIds: IdSequence;
   private readonly matcher: Matcher;
+  private readonly rowCacheUsers = new Float64Array(ROW_CACHE_MASK + 1).fill(-1);
+  private readonly rowCacheRows = new Int32Array(ROW_CACHE_MASK + 1);
   /** The balance changes of the running command, when deltas are recorded. */
   private readonly deltas: DeltaLog | null;
   private readonly sources: string[] = [];
@@ -146,9 +151,9 @@ export class Engine {
     if (!this.isSource(source)) return Code.INVALID_SOURCE;
     if (!isTime(time)) return Code.INVALID_ARGUMENT;
 
-    const row = this.balances.users.find(user);
+    const row = this.rowOf(user);
     const asset = side === SIDE_ASK ? spec.stock.index : spec.money.index;
-    const need = side === SIDE_ASK ? BigInt(amount) * spec.stockUnitsPerLot : dealMoney(spec, price, amount);
+    const need = side === SIDE_ASK ? stockUnits(spec, amount) : dealMoney(spec, price, amount);
     if (row < 0 || this.balances.available(row, asset) < need) return Code.BALANCE_NOT_ENOUGH;
     if (amount < spec.minAmountLots) return Code.AMOUNT_TOO_SMALL;
     // A remainder must be able to rest: refuse up front rather than after trades happened.
@@ -202,7 +207,7 @@ export class Engine {
     if (!this.isSource(source)) return Code.INVALID_SOURCE;
     if (!isTime(time)) return Code.INVALID_ARGUMENT;
 
-    const row = this.balances.users.find(user);
+    const row = this.rowOf(user);
     const isAsk = side === SIDE_ASK;
     const asset = isAsk ? spec.stock.index : spec.money.index;
     const need = BigInt(amount) * (isAsk ? spec.stockUnitsPerLot : spec.marketBidUnitsPerLot);
@@ -293,6 +298,21 @@ export class Engine {
       this.balances.available(row, asset), this.balances.frozen(row, asset));
     this.endCommand();
     return Code.OK;
+  }
+
+  /**
+   * The balance-table row of `user`, or -1. A small direct-mapped cache in front of the shared
+   * index: a user's row never changes once assigned, so a cached entry never goes stale.
+   */
+  private rowOf(user: number): number {
+    const at = user & ROW_CACHE_MASK;
+    if (this.rowCacheUsers[at] === user) return this.rowCacheRows[at]!;
+    const row = this.balances.users.find(user);
+    if (row >= 0) {
+      this.rowCacheUsers[at] = user;
+      this.rowCacheRows[at] = row;
+    }
+    return row;
   }
 
   /** Writes the command's balance changes as DELTA events (when recorded). */

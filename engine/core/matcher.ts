@@ -13,7 +13,7 @@
 import type { BalanceTable } from '../balance/table.js';
 import type { OrderBook } from '../book/order-book.js';
 import { NIL, SIDE_ASK, TYPE_MARKET } from '../book/order-columns.js';
-import { dealMoney, feeUnits, MAX_QUANTITY, type MarketSpec } from '../money/specs.js';
+import { dealMoney, feeUnits, MAX_QUANTITY, stockUnits as stockUnitsOf, type MarketSpec } from '../money/specs.js';
 import type { IdSequence } from '../ids.js';
 import { OrderEvent, type EventBuffer } from './events.js';
 import { OrderView } from './order-view.js';
@@ -111,7 +111,7 @@ export class Matcher {
     const makerRow = orders.row[slot]!;
     const makerFeeRate = orders.makerFee[slot]!;
     const value = dealMoney(spec, price, lots);
-    const stockUnits = BigInt(lots) * spec.stockUnitsPerLot;
+    const stockUnits = stockUnitsOf(spec, lots);
     const takerIsAsk = taker.side === SIDE_ASK;
     const askRow = takerIsAsk ? takerRow : makerRow;
     const bidRow = takerIsAsk ? makerRow : takerRow;

@@ -30,6 +30,7 @@ export interface MarketSpec {
   readonly minAmountLots: number;
   /** Stock balance units in one lot: 10^(stock.prec_save − stock_prec). */
   readonly stockUnitsPerLot: bigint;
+  readonly stockUnitsPerLotNumber: number;
   /** Money units of (ticks × lots) = ticks × lots × dealMul / dealDiv (one of the two is 1). */
   readonly dealMul: bigint;
   readonly dealDiv: bigint;
@@ -76,6 +77,7 @@ export function buildSpecs(config: Readonly<Config>): Specs {
       feePrec: m.fee_prec,
       minAmountLots: Number(minAmount),
       stockUnitsPerLot: pow10(stock.precSave - m.stock.prec),
+      stockUnitsPerLotNumber: 10 ** (stock.precSave - m.stock.prec),
       dealMul: dealExponent >= 0 ? pow10(dealExponent) : 1n,
       dealDiv: dealExponent >= 0 ? 1n : pow10(-dealExponent),
       feeDenom: pow10(m.fee_prec),
@@ -93,7 +95,18 @@ export function buildSpecs(config: Readonly<Config>): Specs {
  * the seller, so nothing is created or lost. Allocates (bigint).
  */
 export function dealMoney(market: MarketSpec, ticks: number, lots: number): bigint {
+  const product = ticks * lots;
+  if (product <= Number.MAX_SAFE_INTEGER) {
+    // Exact in doubles: one bigint conversion instead of two, then the scale.
+    return market.dealDiv === 1n ? BigInt(product) * market.dealMul : BigInt(product) / market.dealDiv;
+  }
   return (BigInt(ticks) * BigInt(lots) * market.dealMul) / market.dealDiv;
+}
+
+/** Stock balance units of `lots`: in doubles when the product is exact there (one bigint instead of three). Allocates. */
+export function stockUnits(market: MarketSpec, lots: number): bigint {
+  const units = lots * market.stockUnitsPerLotNumber;
+  return units <= Number.MAX_SAFE_INTEGER ? BigInt(units) : BigInt(lots) * market.stockUnitsPerLot;
 }
 
 /** The fee on `units` at `rateTicks`, rounded up to a whole unit (the original's effective charge). Allocates. */
