@@ -1,15 +1,18 @@
 /**
  * The whole exchange in one process: `npm start [-- --config path.json]`.
- * Loads and validates the config (embedded defaults without --config), builds the engine behind an
- * in-process client, serves HTTP JSON-RPC, and stops cleanly on SIGINT or SIGTERM.
+ * Loads and validates the config (embedded defaults without --config), starts the sharded engine
+ * (engine.shards worker threads behind the router), serves HTTP JSON-RPC and the WebSocket API,
+ * and stops cleanly on SIGINT or SIGTERM (gateways closed, shards drained). A shard failure is
+ * fatal: the engine stops accepting orders and the process exits non-zero for the watchdog.
  * State lives in memory until the journal lands.
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './conf/load.js';
-import { Engine } from './engine/engine.js';
-import { InProcessEngineClient } from './gateway/engine-client.js';
+import { Router } from './engine/router/router.js';
+import { ShardedEngineClient } from './gateway/engine-client.js';
 import { startHttpGateway } from './gateway/http/server.js';
+import { startWsGateway } from './gateway/ws/server.js';
 
 const logger = pino({ name: 'viaduct' });
 
@@ -20,8 +23,12 @@ function configPath(): string | undefined {
 
 async function main(): Promise<void> {
   const config = loadConfig(configPath());
-  const engine = new Engine(config);
-  const gateway = await startHttpGateway({ http: config.http, services: [new InProcessEngineClient(engine)], logger });
+  const router = await Router.start(config);
+  logger.info({ shards: config.engine.shards, markets: config.markets.map((m, i) => `${m.name}@${router.shardOfMarket[i]}`) }, 'engine started');
+  const client = new ShardedEngineClient(router);
+  const gateway = await startHttpGateway({ http: config.http, services: [client], logger });
+  const ws = await startWsGateway(client, config, { logger });
+  logger.info({ host: config.ws.host, port: ws.port }, 'WebSocket listening');
   logger.info(
     { host: config.http.host, port: gateway.port, admin_port: gateway.adminPort, admin_public_access: config.http.admin.public_access },
     'HTTP JSON-RPC listening',
@@ -29,13 +36,19 @@ async function main(): Promise<void> {
   if (gateway.unavailable.size > 0) {
     logger.info({ methods: [...gateway.unavailable] }, 'these methods answer "service unavailable" until their services run');
   }
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
     logger.info({ signal }, 'shutting down');
     gateway.close();
-    process.exit(0);
+    await ws.close();
+    await router.stop();
+    process.exit(router.error === null ? 0 : 1);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  router.onFailure((err) => {
+    logger.fatal({ err }, 'a shard failed: the engine stopped accepting orders');
+    void stop('SIGTERM');
+  });
+  process.once('SIGINT', (signal) => void stop(signal));
+  process.once('SIGTERM', (signal) => void stop(signal));
 }
 
 main().catch((err: unknown) => {

@@ -53,12 +53,15 @@ export class Router {
   private readonly shards: Shard[] = [];
   private readonly waiting = new Map<number, Resolver>();
   private readonly listeners: EventListener[] = [];
+  private readonly failureListeners: ((err: Error) => void)[] = [];
   private readonly sourceIds = new Map<string, number>();
   private readonly sourceTexts: Uint8Array[] = [];
   private readonly sourceNames: string[] = [];
   private nextRequest = 1;
   private state: 'running' | 'stopping' | 'stopped' | 'failed' = 'running';
   private failure: Error | null = null;
+  /** Set once stop() finished: the reply pumps end (also after a failure, so the process can exit). */
+  private closed = false;
 
   private constructor(readonly config: Readonly<Config>) {
     this.specs = buildSpecs(config);
@@ -97,7 +100,8 @@ export class Router {
       worker.on('error', (err) => router.fail(err));
       worker.on('exit', (code) => {
         markExited();
-        if (router.state === 'running') router.fail(new Error(`shard ${index} exited with code ${code}`));
+        // While stop() drains, an exit with requests still unanswered is a failure too (they never will be).
+        if (router.state === 'running' || router.waiting.size > 0) router.fail(new Error(`shard ${index} exited with code ${code}`));
       });
       const shard: Shard = { index, worker, writer: new CommandWriter(new RingProducer(commands)), replies: new RingConsumer(replies), exited };
       router.shards.push(shard);
@@ -119,6 +123,11 @@ export class Router {
   /** Listeners receive each batch's events (deals, order events, balance updates) in order per shard. */
   onEvents(listener: EventListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Called once if a shard fails (the engine has then stopped accepting commands). */
+  onFailure(listener: (err: Error) => void): void {
+    this.failureListeners.push(listener);
   }
 
   /** Id of a source label shared by all shards; -1 when invalid or too many. */
@@ -173,6 +182,7 @@ export class Router {
   updateBalance(user: number, asset: number, business: string, businessId: number, change: bigint, detail: string, time: number): Promise<CommandReply> {
     if (!this.running) return Promise.resolve(stopped(Code.ENGINE_STOPPED));
     const shard = this.shards[(user >>> 0) % this.shards.length]!;
+    if (!shard.writer.fitsBalanceUpdate(business, detail)) return Promise.resolve(stopped(Code.INVALID_ARGUMENT));
     return this.send((request) => shard.writer.balanceUpdate(request, time, user, asset, business, businessId, change, detail));
   }
 
@@ -241,6 +251,7 @@ export class Router {
     for (const shard of this.shards) shard.writer.close();
     await Promise.all(this.shards.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 5000).unref())]))); // unref: the timer must not keep the process alive after stop
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
+    this.closed = true;
     this.state = this.state === 'failed' ? 'failed' : 'stopped';
   }
 
@@ -270,7 +281,7 @@ export class Router {
   /** Waits for replies on one shard's ring for as long as the router lives. */
   private pump(shard: Shard): void {
     const wait = (): void => {
-      if (this.state === 'stopped') return;
+      if (this.closed) return;
       void shard.replies.waitForDataAsync(1000).then(() => {
         this.drain(shard);
         if (shard.replies.hasData()) setImmediate(wait); // let sockets breathe between bursts
@@ -305,5 +316,6 @@ export class Router {
     this.failure = err;
     for (const resolve of this.waiting.values()) resolve(stopped(Code.ENGINE_STOPPED));
     this.waiting.clear();
+    for (const listener of this.failureListeners) listener(err);
   }
 }
