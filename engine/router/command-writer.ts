@@ -4,8 +4,9 @@
  * Source labels are interned for all shards; a shard gets a label's text with the first command
  * that uses it.
  */
+import { BALANCE_RECORD } from '../core/events.js';
 import {
-  align8, BALANCE_UPDATE, CANCEL, COMMAND_HEAD, FLAG_SOURCE_TEXT, Op, PLACE_LIMIT, PLACE_MARKET, QUERY_BOOK, QUERY_ORDER,
+  align8, BALANCE_UPDATE, CANCEL, COMMAND_HEAD, EVENTS_HEAD, FLAG_SOURCE_TEXT, Op, PLACE_LIMIT, PLACE_MARKET, QUERY_BOOK, QUERY_ORDER,
   QUERY_DEPTH, QUERY_PENDING, QUERY_SUMMARY,
 } from '../wire/commands.js';
 import { NIL, type RingProducer } from '../wire/ring.js';
@@ -66,6 +67,17 @@ export class CommandWriter {
     this.ring.view.setFloat64(at + CANCEL.at.orderId, orderId, true);
     this.ring.publish();
     return true;
+  }
+
+  /**
+   * Whether a balance.update with these texts can travel: its command must fit this ring, and the
+   * BALANCE event it causes one record of the reply ring (as large as this one) with string
+   * lengths the event encoding's u16 can hold. A text that cannot is refused, never "busy".
+   */
+  fitsBalanceUpdate(business: string, detail: string): boolean {
+    const texts = utf8.encode(business).length + utf8.encode(detail).length;
+    const event = EVENTS_HEAD.size + BALANCE_RECORD.size + 4 + texts;
+    return texts <= 0xffff && align8(BALANCE_UPDATE.size + texts) <= this.ring.maxRecordSize && event <= this.ring.maxRecordSize;
   }
 
   balanceUpdate(

@@ -20,6 +20,7 @@ import { SharedIds } from '../ids.js';
 import { buildSpecs, type Specs } from '../money/specs.js';
 import type { Depth } from '../queries.js';
 import { DepthBoard } from '../shard/depth-board.js';
+import type { ShardStats } from '../shard/loop.js';
 import type { ShardInit, ShardMessage } from '../shard/types.js';
 import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
 import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
@@ -62,6 +63,8 @@ export class Router {
   private failure: Error | null = null;
   /** Set once stop() finished: the reply pumps end (also after a failure, so the process can exit). */
   private closed = false;
+  /** Each shard's batch-loop counters as its worker reported them on stopping (null until then). */
+  private readonly shardStats: (ShardStats | null)[] = [];
 
   private constructor(readonly config: Readonly<Config>) {
     this.specs = buildSpecs(config);
@@ -95,7 +98,10 @@ export class Router {
       const exited = new Promise<void>((resolve) => (markExited = resolve));
       worker.on('message', (message: ShardMessage) => {
         if (message.type === 'ready') markReady();
-        if (message.type === 'stopped') markExited();
+        if (message.type === 'stopped') {
+          router.shardStats[index] = { ...message.stats };
+          markExited();
+        }
       });
       worker.on('error', (err) => router.fail(err));
       worker.on('exit', (code) => {
@@ -242,10 +248,12 @@ export class Router {
 
   /**
    * Stops accepting commands, waits for every pending reply, closes the rings (each shard drains
-   * and exits) and waits for the workers.
+   * and exits) and waits for the workers. Resolves with each shard's batch-loop counters
+   * (`ShardLoop.stats`: batches and commands over the router's life, by shard index; null for a
+   * shard that exited without reporting them), e.g. for the average batch size in benchmarks.
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
+  async stop(): Promise<(ShardStats | null)[]> {
+    if (this.state === 'stopped') return this.stoppedStats();
     if (this.state === 'running') this.state = 'stopping';
     while (this.waiting.size > 0 && this.state === 'stopping') await new Promise((r) => setTimeout(r, 1));
     for (const shard of this.shards) shard.writer.close();
@@ -253,6 +261,11 @@ export class Router {
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
     this.closed = true;
     this.state = this.state === 'failed' ? 'failed' : 'stopped';
+    return this.stoppedStats();
+  }
+
+  private stoppedStats(): (ShardStats | null)[] {
+    return this.shards.map((s) => this.shardStats[s.index] ?? null);
   }
 
   /**

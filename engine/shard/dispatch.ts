@@ -18,7 +18,19 @@ const utf8 = new TextDecoder();
 const H = COMMAND_HEAD.at;
 
 export class ShardDispatcher {
-  constructor(readonly engine: Engine) {}
+  /** Most order records, and most depth levels per side, one reply record can carry. */
+  private readonly maxOrders: number;
+  private readonly maxLevelsPerSide: number;
+
+  /**
+   * `maxReplyBytes` is the largest record `out` accepts (the reply ring's maxRecordSize): a page or
+   * depth longer than that is cut to what fits (a page's total still counts every order), so that
+   * a large limit or offset cannot make the shard throw.
+   */
+  constructor(readonly engine: Engine, maxReplyBytes = Number.MAX_SAFE_INTEGER) {
+    this.maxOrders = Math.floor((maxReplyBytes - REPLY_HEAD.size) / ORDER_RECORD.size);
+    this.maxLevelsPerSide = Math.floor((maxReplyBytes - REPLY_HEAD.size) / DEPTH_LEVEL.size / 2);
+  }
 
   /** Executes the command at `at` and writes its reply to `out`. Never throws on a client's input. */
   execute(cmd: DataView, at: number, out: RecordSink): void {
@@ -69,7 +81,7 @@ export class ShardDispatcher {
         return;
       }
       case Op.QUERY_PENDING: {
-        const page = pendingOrders(engine, user, market, cmd.getFloat64(at + QUERY_PENDING.at.offset, true), cmd.getUint32(at + QUERY_PENDING.at.limit, true));
+        const page = pendingOrders(engine, user, market, cmd.getFloat64(at + QUERY_PENDING.at.offset, true), Math.min(cmd.getUint32(at + QUERY_PENDING.at.limit, true), this.maxOrders));
         if (page === null) this.replyHead(out, op, request, Code.UNKNOWN_MARKET, 0, 0);
         else this.replyOrders(out, op, request, page.total, page.items);
         return;
@@ -82,7 +94,7 @@ export class ShardDispatcher {
       }
       case Op.QUERY_BOOK: {
         const f = QUERY_BOOK.at;
-        const page = bookOrders(engine, market, cmd.getUint8(at + f.side), cmd.getFloat64(at + f.offset, true), cmd.getUint32(at + f.limit, true));
+        const page = bookOrders(engine, market, cmd.getUint8(at + f.side), cmd.getFloat64(at + f.offset, true), Math.min(cmd.getUint32(at + f.limit, true), this.maxOrders));
         if (page === null) this.replyHead(out, op, request, Code.UNKNOWN_MARKET, 0, 0);
         else this.replyOrders(out, op, request, page.total, page.items);
         return;
@@ -104,7 +116,8 @@ export class ShardDispatcher {
         return;
       }
       case Op.QUERY_DEPTH: {
-        const d = depth(engine, market, cmd.getUint32(at + QUERY_DEPTH.at.limit, true), cmd.getFloat64(at + QUERY_DEPTH.at.interval, true));
+        const limit = Math.min(cmd.getUint32(at + QUERY_DEPTH.at.limit, true), this.maxLevelsPerSide);
+        const d = depth(engine, market, limit, cmd.getFloat64(at + QUERY_DEPTH.at.interval, true));
         if (d === null) {
           this.replyHead(out, op, request, Code.UNKNOWN_MARKET, 0, 0);
           return;

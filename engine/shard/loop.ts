@@ -1,7 +1,7 @@
 /**
  * A shard's batch loop: drain every command available on the command ring, execute each, then
- * end the batch — publish the depth of the books it touched, send its events, make the replies
- * visible, release the command ring once. An idle shard spins briefly, then sleeps in
+ * end the batch — release the command ring once, then publish the depth of the books it touched,
+ * send its events and make the replies visible. An idle shard spins briefly, then sleeps in
  * Atomics.wait until the router publishes (it never burns an idle core).
  */
 import type { Engine } from '../engine.js';
@@ -34,7 +34,7 @@ export class ShardLoop {
     private readonly replies: ReplyWriter,
     private readonly depth: DepthBoard,
   ) {
-    this.dispatcher = new ShardDispatcher(engine);
+    this.dispatcher = new ShardDispatcher(engine, replies.maxRecordSize);
     this.dirty = new Uint8Array(engine.specs.markets.length);
     this.dirtyList = new Int32Array(engine.specs.markets.length);
   }
@@ -57,8 +57,8 @@ export class ShardLoop {
         this.execute(ring.view, at);
         count++;
       }
+      ring.release(); // before the replies: a client that got its answer finds the command's space free again
       this.replies.publish();
-      ring.release();
       this.stats.batches++;
       this.stats.commands += count;
     }
