@@ -17,7 +17,7 @@ export interface EngineClient {
   call(method: string, params: readonly unknown[]): Promise<RpcOutcome>;
   /**
    * Listens to the engine's events (order put/update/finish, deals, balance updates), in the
-   * order the engine produced them, after the command that caused them has been answered.
+   * order the engine produced them (per shard), once the command that caused them has run.
    */
   onEvents(listener: EventListener): void;
   /** Resolves names in events: market and asset specs, source labels. */

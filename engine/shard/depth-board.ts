@@ -16,6 +16,8 @@ const HEADER_INTS = 16; // 64 bytes
 const SEQ = 0;
 const COUNT = [0, 1, 2]; // by side: [unused, ask, bid]
 const COMPLETE = [0, 3, 4];
+/** Reads retried while a publish is in progress before giving up (a publish takes microseconds). */
+const MAX_READ_ATTEMPTS = 1_000_000;
 
 export interface DepthBoardBuffers {
   readonly buffer: SharedArrayBuffer;
@@ -73,7 +75,7 @@ export class DepthBoard {
    */
   read(market: number, limit: number, interval: number): { asks: DepthLevel[]; bids: DepthLevel[] } | null {
     const h = (market * this.stride) / 4;
-    for (;;) {
+    for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
       const before = Atomics.load(this.header, h + SEQ);
       if ((before & 1) !== 0) continue; // a write is in progress; it takes microseconds
       const asks = this.readSide(market, SIDE_ASK, limit, interval);
@@ -81,6 +83,7 @@ export class DepthBoard {
       if (Atomics.load(this.header, h + SEQ) !== before) continue;
       return asks === null || bids === null ? null : { asks, bids };
     }
+    return null; // a writer that never finishes (a shard killed mid-publish): let the caller ask the shard
   }
 
   private readSide(market: number, side: number, limit: number, interval: number): DepthLevel[] | null {
