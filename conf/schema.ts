@@ -170,12 +170,29 @@ export const wsSchema = z.strictObject({
   auth: wsAuthSchema.default(wsAuthSchema.parse({})),
 });
 
+export const journalSchema = z.strictObject({
+  /**
+   * Directory of the journal (segments per shard, the commit log, snapshots). Null: no journal,
+   * state lives in memory only (tests). `npm start` sets it from --data-dir (default ./data).
+   */
+  dir: z.string().min(1).nullable().default(null),
+  /**
+   * 'fsync' (default): an operation is acknowledged only once its epoch is on disk (fdatasync).
+   * 'none': written to the OS without fsync — faster, but a machine crash (not a process crash)
+   * can lose the last moments of acknowledged operations.
+   */
+  durability: z.enum(['fsync', 'none']).default('fsync'),
+  /** A shard starts a new segment file past this size. */
+  segment_bytes: z.number().int().min(1 << 16).max(1 << 30).default(64 << 20),
+});
+
 export const configSchema = z.strictObject({
   assets: z.array(assetSchema).min(1),
   markets: z.array(marketSchema),
   engine: engineSchema.default(engineSchema.parse({})),
   http: httpSchema.default(httpSchema.parse({})),
   ws: wsSchema.default(wsSchema.parse({})),
+  journal: journalSchema.default(journalSchema.parse({})),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -186,4 +203,5 @@ export type EngineConfig = z.output<typeof engineSchema>;
 export type HttpConfig = z.output<typeof httpSchema>;
 export type HttpAdminConfig = z.output<typeof httpAdminSchema>;
 export type WsConfig = z.output<typeof wsSchema>;
+export type JournalConfig = z.output<typeof journalSchema>;
 export type WsAuthConfig = z.output<typeof wsAuthSchema>;

@@ -14,7 +14,7 @@ import { byUserModulo, recomputeSupply, type UpdateOwner } from './replay.js';
 import { listSegments } from './segment-files.js';
 import { syncDirectory, type JournalLog } from './segment-reader.js';
 import { decodeSnapshot, encodeSnapshot, SnapshotError } from './snapshot-codec.js';
-import type { BookImage, SnapshotImage } from './snapshot-image.js';
+import type { BookImage, EngineImage, SnapshotImage } from './snapshot-image.js';
 
 export { SnapshotError, SNAPSHOT_VERSION } from './snapshot-codec.js';
 export { captureBalances, captureEngine, captureSnapshot, composeSnapshot } from './snapshot-image.js';
@@ -170,6 +170,21 @@ export function restoreSnapshot(image: SnapshotImage, engines: readonly Engine[]
     engine.orderIds.advanceTo(image.nextOrderId);
     engine.dealIds.advanceTo(image.nextDealId);
   });
+}
+
+/**
+ * Restores one shard's part of a recovered state into its (empty) engine: its books, source
+ * labels, balance.update keys and id counters. Balances are not touched: they were recovered into
+ * the shared balance table by the router before the shard started.
+ */
+export function restoreEngineImage(image: EngineImage, engine: Engine): void {
+  for (const book of image.books) restoreBook(book, [engine], engine.balances);
+  image.sources.forEach((label, id) => {
+    if (label !== '') engine.registerSource(id, label);
+  });
+  engine.restoreAppliedUpdateKeys(image.updateKeys);
+  engine.orderIds.advanceTo(image.nextOrderId);
+  engine.dealIds.advanceTo(image.nextDealId);
 }
 
 function checkNames(what: string, saved: readonly string[], current: readonly string[]): void {

@@ -14,14 +14,19 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../../conf/schema.js';
 import { BalanceTable } from '../balance/table.js';
 import { Code, type CodeValue } from '../codes.js';
-import type { EventRecord } from '../core/events.js';
+import { ORDER_RECORD, type EventRecord } from '../core/events.js';
 import { MAX_SOURCES, MAX_LABEL_BYTES } from '../engine.js';
 import { SharedIds } from '../ids.js';
 import { buildSpecs, type Specs } from '../money/specs.js';
 import type { Depth } from '../queries.js';
 import { DepthBoard } from '../shard/depth-board.js';
 import type { ShardStats } from '../shard/loop.js';
-import type { ShardInit, ShardMessage } from '../shard/types.js';
+import type { ShardInit, ShardJournalInit, ShardMessage } from '../shard/types.js';
+import { CommitLog } from '../journal/commit-log.js';
+import { Committer } from '../journal/committer.js';
+import { EpochControl } from '../journal/epochs.js';
+import type { RecoveryReport } from '../journal/recover.js';
+import { recoverShards } from './recovery.js';
 import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
 import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
 import { assignShards } from './assignment.js';
@@ -30,6 +35,19 @@ import { readEvents, readReply, readRequestId, type CommandReply } from './repli
 
 export type { CommandReply } from './replies.js';
 export type EventListener = (events: EventRecord[]) => void;
+/**
+ * The answer to a command sent with a callback (`submitLimit`, `submitMarket`, `submitCancel`).
+ * One object, reused for every reply: valid only during the callback. `code` and `orderId` are
+ * read from the reply record without decoding it; `decode()` builds the full CommandReply.
+ */
+export interface ReplyView {
+  readonly code: CodeValue;
+  /** Id of the order an OK place or cancel reports (its first order record), 0 when there is none. */
+  readonly orderId: number;
+  decode(): CommandReply;
+}
+/** Called once with the answer. An exception it throws is reported as a warning (like an EventListener's). */
+export type ReplyCallback = (reply: ReplyView) => void;
 
 interface Shard {
   readonly index: number;
@@ -45,6 +63,36 @@ type Resolver = (reply: CommandReply) => void;
 const utf8 = new TextEncoder();
 const stopped = (code: CodeValue): CommandReply => ({ code, total: 0, orders: [], summary: null });
 
+class RingReplyView implements ReplyView {
+  code: CodeValue = Code.OK;
+  orderId = 0;
+  private view: DataView | null = null;
+  private at = 0;
+  private length = 0;
+
+  /** Points at a reply record in the ring. */
+  set(view: DataView, at: number, length: number): this {
+    this.view = view;
+    this.at = at;
+    this.length = length;
+    this.code = view.getInt32(at + REPLY_HEAD.at.code, true) as CodeValue;
+    this.orderId = view.getUint32(at + REPLY_HEAD.at.count, true) > 0 ? view.getFloat64(at + REPLY_HEAD.size + ORDER_RECORD.at.id, true) : 0;
+    return this;
+  }
+
+  /** An answer that never came from a shard (the engine stopped). */
+  none(code: CodeValue): this {
+    this.view = null;
+    this.code = code;
+    this.orderId = 0;
+    return this;
+  }
+
+  decode(): CommandReply {
+    return this.view === null ? stopped(this.code) : readReply(this.view, this.at, this.length);
+  }
+}
+
 export class Router {
   readonly specs: Specs;
   readonly balances: BalanceTable;
@@ -53,6 +101,9 @@ export class Router {
   readonly shardOfMarket: readonly number[];
   private readonly shards: Shard[] = [];
   private readonly waiting = new Map<number, Resolver>();
+  /** Commands sent with a callback (submit…), by request id. */
+  private readonly callbacks = new Map<number, ReplyCallback>();
+  private readonly replyView = new RingReplyView();
   private readonly listeners: EventListener[] = [];
   private readonly failureListeners: ((err: Error) => void)[] = [];
   private readonly sourceIds = new Map<string, number>();
@@ -63,6 +114,10 @@ export class Router {
   private failure: Error | null = null;
   /** Set once stop() finished: the reply pumps end (also after a failure, so the process can exit). */
   private closed = false;
+  /** The group committer, when a journal is configured. */
+  private committer: Committer | null = null;
+  /** What start-up recovered from the journal (null without a journal). */
+  recovery: RecoveryReport | null = null;
   /** Each shard's batch-loop counters as its worker reported them on stopping (null until then). */
   private readonly shardStats: (ShardStats | null)[] = [];
 
@@ -74,11 +129,27 @@ export class Router {
     this.internSource('');
   }
 
-  /** Starts the shards and resolves once every one is ready. */
-  static async start(config: Readonly<Config>): Promise<Router> {
+  /**
+   * Starts the shards and resolves once every one is ready. With `journal.dir` set, the state of
+   * the last run is recovered first, and every command is journaled and made durable (epoch group
+   * commit) before its reply is released.
+   */
+  static async start(config: Readonly<Config>, options: { readonly log?: (line: string) => void } = {}): Promise<Router> {
     const router = new Router(config);
     const ids = SharedIds.allocate(2);
     const ready: Promise<void>[] = [];
+    const dir = config.journal.dir;
+    let journal: ((shard: number) => ShardJournalInit) | null = null;
+    if (dir !== null) {
+      const recovered = recoverShards(config, dir, router.balances, ids, router.shardOfMarket, options.log);
+      router.recovery = recovered.report;
+      const control = EpochControl.allocate(config.engine.shards, recovered.firstEpoch);
+      router.committer = new Committer(new EpochControl(control), config.engine.shards, new CommitLog(dir, config.journal.durability === 'fsync'));
+      journal = (shard) => ({
+        dir, control, durability: config.journal.durability, segmentBytes: config.journal.segment_bytes,
+        firstEpoch: recovered.firstEpoch, recovered: recovered.images[shard] ?? null,
+      });
+    }
     for (let index = 0; index < config.engine.shards; index++) {
       const commands = RingBuffer.allocate(config.engine.ring_bytes);
       const replies = RingBuffer.allocate(config.engine.ring_bytes);
@@ -87,12 +158,14 @@ export class Router {
         markets: router.shardOfMarket.flatMap((shard, market) => (shard === index ? [market] : [])),
         balances: router.balances.buffers,
         depth: router.depthBoard.buffers,
+        journal: journal === null ? null : journal(index),
       };
       const worker = new Worker(new URL('../shard/worker.js', import.meta.url), { workerData: init });
       let markReady: () => void = () => undefined;
       ready.push(new Promise<void>((resolve, reject) => {
         markReady = resolve;
         worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`shard ${index} exited with code ${code} before it was ready`)));
       }));
       let markExited: () => void = () => undefined;
       const exited = new Promise<void>((resolve) => (markExited = resolve));
@@ -107,13 +180,19 @@ export class Router {
       worker.on('exit', (code) => {
         markExited();
         // While stop() drains, an exit with requests still unanswered is a failure too (they never will be).
-        if (router.state === 'running' || router.waiting.size > 0) router.fail(new Error(`shard ${index} exited with code ${code}`));
+        if (router.state === 'running' || router.unanswered > 0) router.fail(new Error(`shard ${index} exited with code ${code}`));
       });
       const shard: Shard = { index, worker, writer: new CommandWriter(new RingProducer(commands)), replies: new RingConsumer(replies), exited };
       router.shards.push(shard);
       router.pump(shard);
     }
-    await Promise.all(ready);
+    try {
+      await Promise.all(ready);
+    } catch (err) {
+      router.state = 'stopped'; // so that the other workers' exits are not reported as failures
+      await Promise.all(router.shards.map((s) => s.worker.terminate()));
+      throw err;
+    }
     return router;
   }
 
@@ -182,6 +261,48 @@ export class Router {
   }
 
   /**
+   * Lower-overhead forms of placeLimit / placeMarket / cancel for callers that send many commands
+   * (benchmarks, gateways): no promise and no decoded reply per command. They return Code.OK when
+   * the command was sent — `done` is then called exactly once, with the reply or ENGINE_STOPPED —
+   * or why it was not (BUSY, ENGINE_STOPPED, UNKNOWN_MARKET, INVALID_SOURCE), and then `done` is
+   * never called. `done` runs inside the reply drain, so before the event listeners get the events
+   * of the same shard batch (a promise's continuation runs after the drain, once they have).
+   */
+  submitLimit(
+    done: ReplyCallback, user: number, market: number, side: number, amount: number, price: number,
+    takerFee: number, makerFee: number, source: string, time: number,
+  ): CodeValue {
+    const shard = this.shardFor(market);
+    if (shard === null) return this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED;
+    const sourceId = this.internSource(source);
+    if (sourceId < 0) return Code.INVALID_SOURCE;
+    const request = this.nextRequest++;
+    if (!shard.writer.placeLimit(request, time, user, market, side, amount, price, takerFee, makerFee, sourceId, this.sourceTexts[sourceId]!)) return Code.BUSY;
+    this.callbacks.set(request, done);
+    return Code.OK;
+  }
+
+  submitMarket(done: ReplyCallback, user: number, market: number, side: number, amount: number, takerFee: number, source: string, time: number): CodeValue {
+    const shard = this.shardFor(market);
+    if (shard === null) return this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED;
+    const sourceId = this.internSource(source);
+    if (sourceId < 0) return Code.INVALID_SOURCE;
+    const request = this.nextRequest++;
+    if (!shard.writer.placeMarket(request, time, user, market, side, amount, takerFee, sourceId, this.sourceTexts[sourceId]!)) return Code.BUSY;
+    this.callbacks.set(request, done);
+    return Code.OK;
+  }
+
+  submitCancel(done: ReplyCallback, user: number, market: number, orderId: number, time: number): CodeValue {
+    const shard = this.shardFor(market);
+    if (shard === null) return this.running ? Code.UNKNOWN_MARKET : Code.ENGINE_STOPPED;
+    const request = this.nextRequest++;
+    if (!shard.writer.cancel(request, time, user, market, orderId)) return Code.BUSY;
+    this.callbacks.set(request, done);
+    return Code.OK;
+  }
+
+  /**
    * balance.update goes to the shard chosen by the user id, so that one shard sees every update
    * of a user and its idempotency keys.
    */
@@ -233,7 +354,7 @@ export class Router {
    * prove a merged answer complete; the board holds `engine.depth_levels` levels per side.
    */
   depth(market: number, limit: number, interval: number): Depth | null {
-    if (market < 0 || market >= this.specs.markets.length) return null;
+    if (!this.running || market < 0 || market >= this.specs.markets.length) return null;
     return this.depthBoard.read(market, limit, interval);
   }
 
@@ -255,10 +376,11 @@ export class Router {
   async stop(): Promise<(ShardStats | null)[]> {
     if (this.state === 'stopped') return this.stoppedStats();
     if (this.state === 'running') this.state = 'stopping';
-    while (this.waiting.size > 0 && this.state === 'stopping') await new Promise((r) => setTimeout(r, 1));
+    while (this.unanswered > 0 && this.state === 'stopping') await new Promise((r) => setTimeout(r, 1));
     for (const shard of this.shards) shard.writer.close();
     await Promise.all(this.shards.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 5000).unref())]))); // unref: the timer must not keep the process alive after stop
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
+    await this.committer?.stop(); // after the shards: their last batches still wait for durability
     this.closed = true;
     this.state = this.state === 'failed' ? 'failed' : 'stopped';
     return this.stoppedStats();
@@ -275,6 +397,11 @@ export class Router {
   terminateShardForTest(index: number): Promise<number> {
     const shard = this.shards[index];
     return shard === undefined ? Promise.resolve(-1) : shard.worker.terminate();
+  }
+
+  /** Commands sent and not answered yet (promises and callbacks). */
+  private get unanswered(): number {
+    return this.waiting.size + this.callbacks.size;
   }
 
   private shardFor(market: number): Shard | null {
@@ -311,14 +438,28 @@ export class Router {
       const v = ring.view;
       if (v.getUint8(at + REPLY_HEAD.at.kind) === ReplyKind.EVENTS) {
         const events = readEvents(v, at);
-        for (const listener of this.listeners) listener(events);
+        for (const listener of this.listeners) {
+          try {
+            listener(events);
+          } catch (err) {
+            // A consumer's bug must not stop replies from flowing; it is reported, not fatal.
+            process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'EventListenerError');
+          }
+        }
         continue;
       }
       const request = readRequestId(v, at);
       const resolve = this.waiting.get(request);
-      if (resolve === undefined) continue;
-      this.waiting.delete(request);
-      resolve(readReply(v, at, ring.recordLength));
+      if (resolve !== undefined) {
+        this.waiting.delete(request);
+        resolve(readReply(v, at, ring.recordLength));
+        continue;
+      }
+      const done = this.callbacks.get(request);
+      if (done === undefined) continue;
+      this.callbacks.delete(request);
+      const reply = this.replyView.set(v, at, ring.recordLength);
+      call(done, reply, 'ReplyCallbackError');
     }
     ring.release();
   }
@@ -329,6 +470,18 @@ export class Router {
     this.failure = err;
     for (const resolve of this.waiting.values()) resolve(stopped(Code.ENGINE_STOPPED));
     this.waiting.clear();
+    const callbacks = [...this.callbacks.values()];
+    this.callbacks.clear();
+    for (const done of callbacks) call(done, this.replyView.none(Code.ENGINE_STOPPED), 'ReplyCallbackError');
     for (const listener of this.failureListeners) listener(err);
+  }
+}
+
+/** Calls a consumer's callback; its exception must not stop replies from flowing: it is reported, not fatal. */
+function call<T>(callback: (arg: T) => void, arg: T, type: string): void {
+  try {
+    callback(arg);
+  } catch (err) {
+    process.emitWarning(err instanceof Error ? err : new Error(String(err)), type);
   }
 }

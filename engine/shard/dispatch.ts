@@ -27,7 +27,12 @@ export class ShardDispatcher {
    * depth longer than that is cut to what fits (a page's total still counts every order), so that
    * a large limit or offset cannot make the shard throw.
    */
-  constructor(readonly engine: Engine, maxReplyBytes = Number.MAX_SAFE_INTEGER) {
+  constructor(
+    readonly engine: Engine,
+    maxReplyBytes = Number.MAX_SAFE_INTEGER,
+    /** Told of every source label the shard registers (the journal records it). */
+    private readonly onSource: ((id: number, label: string) => void) | null = null,
+  ) {
     this.maxOrders = Math.floor((maxReplyBytes - REPLY_HEAD.size) / ORDER_RECORD.size);
     this.maxLevelsPerSide = Math.floor((maxReplyBytes - REPLY_HEAD.size) / DEPTH_LEVEL.size / 2);
   }
@@ -141,7 +146,9 @@ export class ShardDispatcher {
   private source(cmd: DataView, at: number, fixedSize: number, id: number): number {
     if ((cmd.getUint8(at + H.flags) & FLAG_SOURCE_TEXT) !== 0) {
       const length = cmd.getUint8(at + fixedSize);
-      this.engine.registerSource(id, utf8.decode(new Uint8Array(cmd.buffer, cmd.byteOffset + at + fixedSize + 1, length)));
+      const label = utf8.decode(new Uint8Array(cmd.buffer, cmd.byteOffset + at + fixedSize + 1, length));
+      this.engine.registerSource(id, label);
+      this.onSource?.(id, label);
     }
     return id;
   }

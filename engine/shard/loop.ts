@@ -11,6 +11,7 @@ import { ShardDispatcher } from './dispatch.js';
 import type { DepthBoard } from './depth-board.js';
 import type { ReplyWriter } from './reply-writer.js';
 import { BALANCE_RECORD, EventKind, eventRecordSize } from '../core/events.js';
+import type { ShardJournal } from './shard-journal.js';
 
 const utf8 = new TextEncoder();
 
@@ -33,8 +34,10 @@ export class ShardLoop {
     private readonly commands: RingConsumer,
     private readonly replies: ReplyWriter,
     private readonly depth: DepthBoard,
+    /** Null: no journal (state in memory only). */
+    private readonly journal: ShardJournal | null = null,
   ) {
-    this.dispatcher = new ShardDispatcher(engine, replies.maxRecordSize);
+    this.dispatcher = new ShardDispatcher(engine, replies.maxRecordSize, journal === null ? null : (id, label) => journal.source(id, label));
     this.dirty = new Uint8Array(engine.specs.markets.length);
     this.dirtyList = new Int32Array(engine.specs.markets.length);
   }
@@ -53,6 +56,7 @@ export class ShardLoop {
         continue;
       }
       let count = 0;
+      this.journal?.begin();
       for (let at = ring.next(); at !== NIL; at = ring.next()) {
         this.execute(ring.view, at);
         count++;
@@ -77,8 +81,16 @@ export class ShardLoop {
     }
   }
 
-  /** End-of-batch work that must precede the replies: depth, then events. */
-  flushBeforeReplies(): void {
+  /**
+   * End-of-batch work that must precede the replies: make the batch durable (journal, then wait
+   * for its epoch), publish depth, send events. Mid-batch (a full reply ring), the rest of the
+   * batch continues in a new epoch.
+   */
+  flushBeforeReplies(midBatch = false): void {
+    if (this.journal !== null) {
+      this.journal.commit(this.engine.events);
+      if (midBatch) this.journal.begin();
+    }
     for (let i = 0; i < this.dirtyCount; i++) {
       const market = this.dirtyList[i]!;
       this.dirty[market] = 0;

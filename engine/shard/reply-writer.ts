@@ -14,8 +14,11 @@ export class ReplyWriter implements RecordSink {
 
   constructor(
     private readonly ring: RingProducer,
-    /** Publishes depth and writes pending events; called before replies become visible. */
-    private readonly beforePublish: () => void,
+    /**
+     * Makes the batch so far durable, publishes depth and writes pending events; called before
+     * replies become visible — `midBatch` when a full ring forces it before the batch ends.
+     */
+    private readonly beforePublish: (midBatch: boolean) => void,
     /** True once the shard must give up waiting (shutdown). */
     private readonly stopping: () => boolean,
   ) {
@@ -46,12 +49,12 @@ export class ReplyWriter implements RecordSink {
 
   /** Makes every claimed reply visible (end of batch). */
   publish(): void {
-    this.beforePublish();
+    this.beforePublish(false);
     this.ring.publish();
   }
 
   private claimSlow(bytes: number): number {
-    this.beforePublish();
+    this.beforePublish(true);
     return this.claimRaw(bytes);
   }
 }

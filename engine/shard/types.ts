@@ -2,7 +2,21 @@
 import type { Config } from '../../conf/schema.js';
 import type { BalanceTableBuffers } from '../balance/table.js';
 import type { RingBuffers } from '../wire/ring.js';
+import type { EngineImage } from '../journal/snapshot-image.js';
 import type { DepthBoardBuffers } from './depth-board.js';
+
+/** A shard's journal: where and how it writes, and the state recovered for it at start-up. */
+export interface ShardJournalInit {
+  readonly dir: string;
+  readonly durability: 'fsync' | 'none';
+  readonly segmentBytes: number;
+  /** The first epoch this run writes (above everything on disk). */
+  readonly firstEpoch: number;
+  /** The shared epoch cells (journal/epochs.ts). */
+  readonly control: SharedArrayBuffer;
+  /** This shard's books, labels and idempotency keys as recovered; balances are already in the table. */
+  readonly recovered: EngineImage | null;
+}
 
 export interface ShardInit {
   readonly shard: number;
@@ -16,6 +30,8 @@ export interface ShardInit {
   /** Router → shard commands; shard → router replies and events. */
   readonly commands: RingBuffers;
   readonly replies: RingBuffers;
+  /** Null: no journal. */
+  readonly journal: ShardJournalInit | null;
 }
 
 /** Messages a shard posts to the router (rare control plane). */

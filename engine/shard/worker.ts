@@ -7,7 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BalanceTable } from '../balance/table.js';
 import { Engine } from '../engine.js';
 import { SharedIds } from '../ids.js';
+import { EpochControl } from '../journal/epochs.js';
+import { SegmentWriter } from '../journal/segment-writer.js';
+import { restoreEngineImage } from '../journal/snapshot.js';
 import { RingConsumer, RingProducer } from '../wire/ring.js';
+import { ShardJournal } from './shard-journal.js';
 import { DepthBoard } from './depth-board.js';
 import { ShardLoop } from './loop.js';
 import { ReplyWriter } from './reply-writer.js';
@@ -19,14 +23,25 @@ const engine = new Engine(init.config, {
   markets: init.markets,
   orderIds: new SharedIds(init.ids, 0),
   dealIds: new SharedIds(init.ids, 1),
+  recordDeltas: init.journal !== null,
 });
+let stopping = false;
+let journal: ShardJournal | null = null;
+if (init.journal !== null) {
+  if (init.journal.recovered !== null) restoreEngineImage(init.journal.recovered, engine);
+  const writer = SegmentWriter.open(init.journal.dir, init.shard, init.journal.firstEpoch, {
+    durability: init.journal.durability,
+    segmentBytes: init.journal.segmentBytes,
+  });
+  journal = new ShardJournal(writer, new EpochControl(init.journal.control), init.shard, () => stopping);
+}
 const commands = new RingConsumer(init.commands);
 let loop: ShardLoop | null = null;
-let stopping = false;
-const replies = new ReplyWriter(new RingProducer(init.replies), () => loop?.flushBeforeReplies(), () => stopping);
-loop = new ShardLoop(engine, commands, replies, new DepthBoard(init.depth));
+const replies = new ReplyWriter(new RingProducer(init.replies), (midBatch) => loop?.flushBeforeReplies(midBatch), () => stopping);
+loop = new ShardLoop(engine, commands, replies, new DepthBoard(init.depth), journal);
 parentPort?.postMessage({ type: 'ready', shard: init.shard });
 loop.run();
-stopping = true;
 replies.publish();
+stopping = true;
+journal?.close();
 parentPort?.postMessage({ type: 'stopped', shard: init.shard, stats: loop.stats });
