@@ -4,8 +4,10 @@
  * (engine.shards worker threads behind the router), serves HTTP JSON-RPC and the WebSocket API,
  * and stops cleanly on SIGINT or SIGTERM (gateways closed, shards drained). A shard failure is
  * fatal: the engine stops accepting orders and the process exits non-zero for the watchdog.
- * State lives in memory until the journal lands.
+ * Every acknowledged operation is journaled under --data-dir (default ./data) and recovered at
+ * the next start.
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './conf/load.js';
@@ -16,14 +18,24 @@ import { startWsGateway } from './gateway/ws/server.js';
 
 const logger = pino({ name: 'viaduct' });
 
-function configPath(): string | undefined {
-  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } }, strict: true });
-  return values.config;
+function cliOptions(): { config: string | undefined; dataDir: string } {
+  const { values } = parseArgs({
+    options: { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string', short: 'd', default: 'data' } },
+    strict: true,
+  });
+  return { config: values.config, dataDir: values['data-dir'] };
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig(configPath());
-  const router = await Router.start(config);
+  const options = cliOptions();
+  const loaded = loadConfig(options.config);
+  // The journal lives in the config's journal.dir, else under --data-dir (default ./data).
+  const config = { ...loaded, journal: { ...loaded.journal, dir: loaded.journal.dir ?? join(options.dataDir, 'journal') } };
+  const router = await Router.start(config, { log: (line) => logger.warn(line) });
+  if (router.recovery !== null) {
+    const { replay, durableEpoch, snapshot } = router.recovery;
+    logger.info({ dir: config.journal.dir, durable_epoch: durableEpoch, snapshot: snapshot?.path ?? null, events: replay.events, frames: replay.frames }, 'recovered from the journal');
+  }
   logger.info({ shards: config.engine.shards, markets: config.markets.map((m, i) => `${m.name}@${router.shardOfMarket[i]}`) }, 'engine started');
   const client = new ShardedEngineClient(router);
   const gateway = await startHttpGateway({ http: config.http, services: [client], logger });

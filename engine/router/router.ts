@@ -143,6 +143,7 @@ export class Router {
     if (dir !== null) {
       const recovered = recoverShards(config, dir, router.balances, ids, router.shardOfMarket, options.log);
       router.recovery = recovered.report;
+      for (const image of recovered.images) router.restoreSources(image.sources);
       const control = EpochControl.allocate(config.engine.shards, recovered.firstEpoch);
       router.committer = new Committer(new EpochControl(control), config.engine.shards, new CommitLog(dir, config.journal.durability === 'fsync'));
       journal = (shard) => ({
@@ -229,6 +230,20 @@ export class Router {
 
   sourceName(id: number): string {
     return this.sourceNames[id] ?? '';
+  }
+
+  /** Takes back the labels a recovered run had interned, under the same ids (orders keep their source). */
+  private restoreSources(labels: readonly string[]): void {
+    labels.forEach((label, id) => {
+      if (label === '' || this.sourceIds.has(label)) return;
+      while (this.sourceNames.length <= id) {
+        this.sourceNames.push('');
+        this.sourceTexts.push(new Uint8Array(0));
+      }
+      this.sourceNames[id] = label;
+      this.sourceTexts[id] = utf8.encode(label);
+      this.sourceIds.set(label, id);
+    });
   }
 
   placeLimit(
