@@ -184,6 +184,11 @@ export const journalSchema = z.strictObject({
   durability: z.enum(['fsync', 'none']).default('fsync'),
   /** A shard starts a new segment file past this size. */
   segment_bytes: z.number().int().min(1 << 16).max(1 << 30).default(64 << 20),
+  /**
+   * Seconds between snapshots (0 = only on demand). A snapshot bounds recovery time and lets older
+   * journal segments be deleted; shards pause for the time it takes to copy their books.
+   */
+  snapshot_interval_s: z.number().int().min(0).max(7 * 86400).default(600),
 });
 
 export const configSchema = z.strictObject({

@@ -13,7 +13,10 @@ const LINE = 8; // BigInt64 cells per 64-byte line
 const EPOCH = 0;
 const DURABLE = LINE;
 const APPENDS = 2 * LINE;
-const FIRST_ACTIVE = 3 * LINE;
+const SNAPSHOT = 3 * LINE; // generation requested
+const PAUSED = 3 * LINE + 1; // shards paused for the requested generation
+const RESUME = 3 * LINE + 2; // generation released
+const FIRST_ACTIVE = 4 * LINE;
 
 export class EpochControl {
   readonly cells: BigInt64Array;
@@ -23,7 +26,7 @@ export class EpochControl {
   }
 
   static allocate(shards: number, firstEpoch: number): SharedArrayBuffer {
-    const buffer = new SharedArrayBuffer((3 + shards) * LINE * 8);
+    const buffer = new SharedArrayBuffer((4 + shards) * LINE * 8);
     const cells = new BigInt64Array(buffer);
     cells[EPOCH] = BigInt(Math.max(1, firstEpoch));
     cells[DURABLE] = BigInt(Math.max(1, firstEpoch) - 1);
@@ -91,6 +94,41 @@ export class EpochControl {
   publishDurable(epoch: number): void {
     Atomics.store(this.cells, DURABLE, BigInt(epoch));
     Atomics.notify(this.cells, DURABLE);
+  }
+
+  /**
+   * Snapshots: the router requests generation g; each shard, between batches (outside any epoch),
+   * captures its part, counts itself paused and waits for RESUME ≥ g; the router copies the
+   * balance table while all shards are paused, then resumes them.
+   */
+  requestSnapshot(): number {
+    Atomics.store(this.cells, PAUSED, 0n);
+    return Number(Atomics.add(this.cells, SNAPSHOT, 1n)) + 1;
+  }
+
+  /** Shard side: the generation requested (compare with the last one it served). */
+  get snapshotRequested(): number {
+    return Number(Atomics.load(this.cells, SNAPSHOT));
+  }
+
+  get paused(): number {
+    return Number(Atomics.load(this.cells, PAUSED));
+  }
+
+  /** Shard side: counts itself paused for `generation`, then blocks until the router resumes it. */
+  pauseForSnapshot(generation: number, stop: () => boolean): void {
+    Atomics.add(this.cells, PAUSED, 1n);
+    const g = BigInt(generation);
+    for (;;) {
+      const resumed = Atomics.load(this.cells, RESUME);
+      if (resumed >= g || stop()) return;
+      Atomics.wait(this.cells, RESUME, resumed, 50);
+    }
+  }
+
+  resume(generation: number): void {
+    Atomics.store(this.cells, RESUME, BigInt(generation));
+    Atomics.notify(this.cells, RESUME);
   }
 
   static readonly APPENDS_INDEX = APPENDS;

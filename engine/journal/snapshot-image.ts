@@ -9,6 +9,7 @@ import { NIL } from '../book/order-columns.js';
 import type { OrderBook } from '../book/order-book.js';
 import type { PriceLevels } from '../book/price-levels.js';
 import type { Engine } from '../engine.js';
+import type { Specs } from '../money/specs.js';
 import { isEpoch } from './format.js';
 
 /** One market's resting orders, column by column, in book order. */
@@ -82,7 +83,7 @@ export function captureEngine(engine: Engine): EngineImage {
 }
 
 /** Puts the parts together: every engine must hold different markets over the same balance table. */
-export function composeSnapshot(epoch: number, engine: Engine, balances: BalancesImage, parts: readonly EngineImage[]): SnapshotImage {
+export function composeSnapshot(epoch: number, engine: { readonly specs: Specs }, balances: BalancesImage, parts: readonly EngineImage[]): SnapshotImage {
   if (!isEpoch(epoch)) throw new RangeError(`bad epoch ${epoch}`);
   const sources: string[] = [];
   for (const part of parts) {

@@ -152,6 +152,11 @@ export class CommandWriter {
     return true;
   }
 
+  /** Wakes the shard if it sleeps (e.g. to serve a snapshot request). */
+  wake(): void {
+    this.ring.wake();
+  }
+
   /** Closes the ring: the shard drains what is in it and stops. */
   close(): void {
     this.ring.close();

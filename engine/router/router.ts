@@ -27,6 +27,9 @@ import { Committer } from '../journal/committer.js';
 import { EpochControl } from '../journal/epochs.js';
 import type { RecoveryReport } from '../journal/recover.js';
 import { recoverShards } from './recovery.js';
+import { statSync } from 'node:fs';
+import { captureBalances, composeSnapshot, type EngineImage } from '../journal/snapshot-image.js';
+import { deleteSegmentsBefore, writeSnapshot } from '../journal/snapshot.js';
 import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
 import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
 import { assignShards } from './assignment.js';
@@ -114,8 +117,13 @@ export class Router {
   private failure: Error | null = null;
   /** Set once stop() finished: the reply pumps end (also after a failure, so the process can exit). */
   private closed = false;
-  /** The group committer, when a journal is configured. */
+  /** The group committer and the shared epoch cells, when a journal is configured. */
   private committer: Committer | null = null;
+  private epochs: EpochControl | null = null;
+  /** Snapshot parts arriving from the shards, by generation. */
+  private readonly snapshotParts = new Map<number, (shard: number, image: EngineImage) => void>();
+  private snapshotting = false;
+  private snapshotTimer: NodeJS.Timeout | null = null;
   /** What start-up recovered from the journal (null without a journal). */
   recovery: RecoveryReport | null = null;
   /** Each shard's batch-loop counters as its worker reported them on stopping (null until then). */
@@ -145,7 +153,13 @@ export class Router {
       router.recovery = recovered.report;
       for (const image of recovered.images) router.restoreSources(image.sources);
       const control = EpochControl.allocate(config.engine.shards, recovered.firstEpoch);
-      router.committer = new Committer(new EpochControl(control), config.engine.shards, new CommitLog(dir, config.journal.durability === 'fsync'));
+      router.epochs = new EpochControl(control);
+      router.committer = new Committer(router.epochs, config.engine.shards, new CommitLog(dir, config.journal.durability === 'fsync'));
+      if (config.journal.snapshot_interval_s > 0) {
+        router.snapshotTimer = setInterval(() => {
+          router.snapshot().catch((err: unknown) => options.log?.(`periodic snapshot failed: ${String(err)}`));
+        }, config.journal.snapshot_interval_s * 1000).unref();
+      }
       journal = (shard) => ({
         dir, control, durability: config.journal.durability, segmentBytes: config.journal.segment_bytes,
         firstEpoch: recovered.firstEpoch, recovered: recovered.images[shard] ?? null,
@@ -176,6 +190,7 @@ export class Router {
           router.shardStats[index] = { ...message.stats };
           markExited();
         }
+        if (message.type === 'snapshot') router.snapshotParts.get(message.generation)?.(message.shard, message.image);
       });
       worker.on('error', (err) => router.fail(err));
       worker.on('exit', (code) => {
@@ -383,6 +398,49 @@ export class Router {
   }
 
   /**
+   * Takes a snapshot now (also what a periodic snapshot does): every shard pauses between two
+   * batches and hands over its books, the balance table is copied while all are paused, then they
+   * resume; the image is written (temp file, fdatasync, rename) and journal segments it makes
+   * unnecessary are deleted. Recovery then starts from it. Returns where it went and how long the
+   * shards were paused (from the request until they resumed).
+   */
+  async snapshot(): Promise<{ path: string; epoch: number; pauseMs: number; bytes: number; deletedSegments: number }> {
+    const epochs = this.epochs;
+    const dir = this.config.journal.dir;
+    if (epochs === null || dir === null) throw new Error('snapshots need a journal (journal.dir)');
+    if (!this.running) throw new Error('the engine is not running');
+    if (this.snapshotting) throw new Error('a snapshot is already being taken');
+    this.snapshotting = true;
+    try {
+      // eslint-disable-next-line no-restricted-properties -- control plane: measures the pause for operators; no state depends on it
+      const started = performance.now();
+      const parts: EngineImage[] = [];
+      let received = 0;
+      const generation = epochs.requestSnapshot();
+      for (const shard of this.shards) shard.writer.wake();
+      await new Promise<void>((resolve) => {
+        this.snapshotParts.set(generation, (shard, image) => {
+          parts[shard] = image;
+          if (++received === this.shards.length) resolve();
+        });
+      });
+      this.snapshotParts.delete(generation);
+      while (epochs.paused < this.shards.length) await new Promise((resolve) => setImmediate(resolve));
+      const epoch = epochs.durable; // every frame a shard wrote is durable before it pauses
+      const balances = captureBalances(this.balances);
+      epochs.resume(generation);
+      // eslint-disable-next-line no-restricted-properties -- as above
+      const pauseMs = performance.now() - started;
+      const image = composeSnapshot(epoch, this, balances, parts);
+      const path = writeSnapshot(dir, image);
+      const deletedSegments = deleteSegmentsBefore(dir, epoch).length;
+      return { path, epoch, pauseMs, bytes: statSync(path).size, deletedSegments };
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+
+  /**
    * Stops accepting commands, waits for every pending reply, closes the rings (each shard drains
    * and exits) and waits for the workers. Resolves with each shard's batch-loop counters
    * (`ShardLoop.stats`: batches and commands over the router's life, by shard index; null for a
@@ -391,6 +449,7 @@ export class Router {
   async stop(): Promise<(ShardStats | null)[]> {
     if (this.state === 'stopped') return this.stoppedStats();
     if (this.state === 'running') this.state = 'stopping';
+    if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
     while (this.unanswered > 0 && this.state === 'stopping') await new Promise((r) => setTimeout(r, 1));
     for (const shard of this.shards) shard.writer.close();
     await Promise.all(this.shards.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 5000).unref())]))); // unref: the timer must not keep the process alive after stop

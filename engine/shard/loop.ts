@@ -50,6 +50,7 @@ export class ShardLoop {
   run(): void {
     const ring = this.commands;
     for (;;) {
+      this.journal?.serveSnapshot(this.engine);
       if (ring.available() === 0) {
         if (ring.isFinished() || this.stopRequested) return;
         ring.waitForData(50);

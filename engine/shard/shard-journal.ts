@@ -5,6 +5,8 @@
  * durable — only then may the batch's replies and events become visible.
  */
 import type { EventBuffer } from '../core/events.js';
+import type { Engine } from '../engine.js';
+import { captureEngine, type EngineImage } from '../journal/snapshot-image.js';
 import type { EpochControl } from '../journal/epochs.js';
 import type { SegmentWriter } from '../journal/segment-writer.js';
 
@@ -13,13 +15,19 @@ export class ShardJournal {
   private epoch = 0;
   /** Frames appended in the current epoch and not yet written. */
   private pending = false;
+  /** The last snapshot generation this shard served. */
+  private servedSnapshot: number;
 
   constructor(
     private readonly writer: SegmentWriter,
     private readonly control: EpochControl,
     private readonly shard: number,
     private readonly stopping: () => boolean,
-  ) {}
+    /** Posts this shard's snapshot part to the router. */
+    private readonly sendImage: (generation: number, image: EngineImage) => void,
+  ) {
+    this.servedSnapshot = control.snapshotRequested;
+  }
 
   /** Enters the current epoch (start of a batch, or after a mid-batch commit). */
   begin(): void {
@@ -53,6 +61,19 @@ export class ShardJournal {
     this.control.leave(this.shard, wrote);
     this.epoch = 0;
     return wrote ? this.control.waitDurable(epoch, 50, this.stopping) : true;
+  }
+
+  /**
+   * Between batches: when the router asked for a snapshot this shard has not served yet, hands it
+   * this shard's part (books, labels, keys, ids) and pauses until the router has copied the
+   * balances. The pause lasts as long as the slowest shard takes to copy its books.
+   */
+  serveSnapshot(engine: Engine): void {
+    const requested = this.control.snapshotRequested;
+    if (requested <= this.servedSnapshot) return;
+    this.servedSnapshot = requested;
+    this.sendImage(requested, captureEngine(engine));
+    this.control.pauseForSnapshot(requested, this.stopping);
   }
 
   close(): void {

@@ -37,4 +37,5 @@ export interface ShardInit {
 /** Messages a shard posts to the router (rare control plane). */
 export type ShardMessage =
   | { readonly type: 'ready'; readonly shard: number }
+  | { readonly type: 'snapshot'; readonly shard: number; readonly generation: number; readonly image: EngineImage }
   | { readonly type: 'stopped'; readonly shard: number; readonly stats: { batches: number; commands: number } };

@@ -33,7 +33,8 @@ if (init.journal !== null) {
     durability: init.journal.durability,
     segmentBytes: init.journal.segmentBytes,
   });
-  journal = new ShardJournal(writer, new EpochControl(init.journal.control), init.shard, () => stopping);
+  journal = new ShardJournal(writer, new EpochControl(init.journal.control), init.shard, () => stopping, (generation, image) =>
+    parentPort?.postMessage({ type: 'snapshot', shard: init.shard, generation, image }));
 }
 const commands = new RingConsumer(init.commands);
 let loop: ShardLoop | null = null;

@@ -310,6 +310,11 @@ export class RingProducer extends RingBuffer {
     return waitCellAsync(this.control, PRODUCER_WAITING, ticket, timeoutMs).then(() => this.endWait(size));
   }
 
+  /** Wakes a sleeping consumer without publishing anything (it re-checks its other duties). */
+  wake(): void {
+    Atomics.notify(this.control, CONSUMER_SLEEPING);
+  }
+
   /** Publishes pending claims and marks the ring closed; wakes a sleeping consumer. */
   close(): void {
     this.publish();
