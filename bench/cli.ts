@@ -29,6 +29,10 @@ function usage(): string {
     "  --commands N    commands per workload (default: the suite's own)",
     `  --seed S        seed of the workload generator, 0 to 2^32-1 (default ${DEFAULT_SEED})`,
     "  --workload NAME run only this workload (repeatable; default: all of the suite's)",
+    "  --seconds N     seconds per timed phase (suite load; default 10)",
+    "  --connections N client connections (suite load; default: the workload's)",
+    '  --shards N      engine.shards of the server a suite starts (suite load; default 1)',
+    '  --rate N        open-loop requests/s (suite load; default: half the measured peak)',
     '  -h, --help      this text',
   ].join('\n');
 }
@@ -41,6 +45,10 @@ interface Args {
   readonly commands: number | undefined;
   readonly seed: number;
   readonly only: readonly string[] | undefined;
+  readonly seconds: number | undefined;
+  readonly connections: number | undefined;
+  readonly shards: number | undefined;
+  readonly rate: number | undefined;
 }
 
 function parse(argv: readonly string[]): Args | 'help' {
@@ -55,6 +63,10 @@ function parse(argv: readonly string[]): Args | 'help' {
         commands: { type: 'string' },
         seed: { type: 'string' },
         workload: { type: 'string', multiple: true },
+        seconds: { type: 'string' },
+        connections: { type: 'string' },
+        shards: { type: 'string' },
+        rate: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -73,6 +85,10 @@ function parse(argv: readonly string[]): Args | 'help' {
     commands: values.commands === undefined ? undefined : integer('--commands', values.commands, 1, Number.MAX_SAFE_INTEGER),
     seed: values.seed === undefined ? DEFAULT_SEED : integer('--seed', values.seed, 0, 0xffffffff),
     only: workloads(suite, values.workload),
+    seconds: values.seconds === undefined ? undefined : integer('--seconds', values.seconds, 1, 3600),
+    connections: values.connections === undefined ? undefined : integer('--connections', values.connections, 1, 4096),
+    shards: values.shards === undefined ? undefined : integer('--shards', values.shards, 1, 64),
+    rate: values.rate === undefined ? undefined : integer('--rate', values.rate, 1, 10_000_000),
   };
 }
 
@@ -159,11 +175,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  const { suite, json, commands, seed, only } = args;
+  const { suite, json, commands, seed, only, seconds, connections, shards, rate } = args;
   const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
-  const results = await suite.run({ commands, seed, only, log });
+  const results = await suite.run({ commands, seed, only, log, seconds, connections, shards, rate });
   const machine = machineInfo();
   const date = new Date().toISOString();
   if (json) {

@@ -12,6 +12,14 @@ export interface SuiteOptions {
   readonly only: readonly string[] | undefined;
   /** Progress for the operator; goes to stderr, never into the JSON output. */
   readonly log: (line: string) => void;
+  /** Suites that run for a time (load): seconds per timed phase; undefined = the suite's own. */
+  readonly seconds?: number | undefined;
+  /** Suites that drive a server (load): client connections; undefined = the suite's own. */
+  readonly connections?: number | undefined;
+  /** Suites that start the exchange (load): engine.shards; undefined = 1. */
+  readonly shards?: number | undefined;
+  /** Suites with an open-loop phase (load): its rate in requests/s; undefined = half the measured peak. */
+  readonly rate?: number | undefined;
 }
 
 /** One measured workload. Percentiles are null when the workload does not measure latency. */

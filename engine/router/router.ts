@@ -456,6 +456,7 @@ export class Router {
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
     await this.committer?.stop(); // after the shards: their last batches still wait for durability
     this.closed = true;
+    for (const shard of this.shards) shard.replies.wake(); // ends the reply pumps' waits
     this.state = this.state === 'failed' ? 'failed' : 'stopped';
     return this.stoppedStats();
   }
@@ -496,7 +497,9 @@ export class Router {
   private pump(shard: Shard): void {
     const wait = (): void => {
       if (this.closed) return;
-      void shard.replies.waitForDataAsync(1000).then(() => {
+      // No timeout: stop() wakes the wait. (Tens of thousands of abandoned 1 s timeouts expiring
+      // together stalled the event loop for seconds under load.)
+      void shard.replies.waitForDataAsync(Infinity).then(() => {
         this.drain(shard);
         if (shard.replies.hasData()) setImmediate(wait); // let sockets breathe between bursts
         else wait();

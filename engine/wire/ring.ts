@@ -203,6 +203,11 @@ export class RingBuffer {
     return (Atomics.load(this.control, PRODUCER_CURSOR) - Atomics.load(this.control, CONSUMER_CURSOR)) | 0;
   }
 
+  /** Wakes a sleeping consumer without publishing anything (it re-checks its other duties). */
+  wake(): void {
+    Atomics.notify(this.control, CONSUMER_SLEEPING);
+  }
+
   /** True once the producer closed the ring (it may still hold records to drain). */
   isClosed(): boolean {
     return Atomics.load(this.control, CLOSED) !== 0;
@@ -308,11 +313,6 @@ export class RingProducer extends RingBuffer {
     const ticket = this.announceWait(size);
     if (this.hasSpace(size)) return Promise.resolve(this.endWait(size));
     return waitCellAsync(this.control, PRODUCER_WAITING, ticket, timeoutMs).then(() => this.endWait(size));
-  }
-
-  /** Wakes a sleeping consumer without publishing anything (it re-checks its other duties). */
-  wake(): void {
-    Atomics.notify(this.control, CONSUMER_SLEEPING);
   }
 
   /** Publishes pending claims and marks the ring closed; wakes a sleeping consumer. */
