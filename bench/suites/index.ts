@@ -2,11 +2,13 @@
  * The registry of benchmark suites. Adding a suite: one import and one line in `suites`.
  */
 import { engineSuite } from './engine.js';
+import { journalSuite } from './journal.js';
 import { shardsSuite } from './shards.js';
 import type { Suite } from './types.js';
 
 export const suites: readonly Suite[] = [
   engineSuite,
+  journalSuite,
   shardsSuite,
 ];
 

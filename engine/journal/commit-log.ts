@@ -18,15 +18,22 @@ export const COMMIT_LOG = 'commit.log';
 
 /** The last durable epoch recorded in `dir`, or -1 when none is. */
 export function readDurableEpoch(dir: string): number {
+  return readSlots(dir).epoch;
+}
+
+/** The larger valid epoch of the two slots (-1: none) and the slot holding it (-1: none). */
+function readSlots(dir: string): { epoch: number; slot: number } {
   const path = join(dir, COMMIT_LOG);
-  if (!existsSync(path)) return -1;
+  if (!existsSync(path)) return { epoch: -1, slot: -1 };
   const bytes = readFileSync(path);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let best = -1;
-  for (let at = 0; at + SLOT_BYTES <= bytes.byteLength && at < 2 * SLOT_BYTES; at += SLOT_BYTES) {
+  let best = { epoch: -1, slot: -1 };
+  for (let slot = 0; slot < 2 && (slot + 1) * SLOT_BYTES <= bytes.byteLength; slot++) {
+    const at = slot * SLOT_BYTES;
     if (view.getUint32(at + 12, true) !== MAGIC) continue;
     if (crc32c(bytes.subarray(at, at + 8)) !== view.getUint32(at + 8, true)) continue;
-    best = Math.max(best, Number(view.getBigUint64(at, true)));
+    const epoch = Number(view.getBigUint64(at, true));
+    if (epoch > best.epoch) best = { epoch, slot };
   }
   return best;
 }
@@ -38,6 +45,8 @@ export class CommitLog {
 
   constructor(dir: string, private readonly sync: boolean) {
     mkdirSync(dir, { recursive: true });
+    // Write first to the slot that does NOT hold the newest epoch, so a torn first write cannot lose it.
+    this.writes = readSlots(dir).slot === 0 ? 1 : 0;
     this.fd = openSync(join(dir, COMMIT_LOG), existsSync(join(dir, COMMIT_LOG)) ? 'r+' : 'w+');
   }
 

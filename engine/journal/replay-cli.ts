@@ -1,18 +1,22 @@
 /**
  * Operator command: replays a journal directory offline (latest intact snapshot + journal up to
  * the durable epoch) into a fresh engine holding every market, and prints the state hash and
- * counts. Read-only: it never truncates or deletes anything.
+ * counts. Read-only: it never truncates or deletes anything. The durable epoch is --durable-epoch,
+ * else the one in the directory's commit log (what the exchange recovers at its next start: frames
+ * of later epochs were never acknowledged), else the shards' seals.
  *
  *   node dist/engine/journal/replay-cli.js --dir <journal dir> [--config <file>] [--durable-epoch <n>] [--json]
  *
  * Exit codes: 0 done (damaged tails are reported, not errors), 1 failure, 2 bad arguments.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../conf/load.js';
 import { SIDE_ASK, SIDE_BID } from '../book/order-columns.js';
 import { Engine } from '../engine.js';
+import { COMMIT_LOG, readDurableEpoch } from './commit-log.js';
 import { MAX_EPOCH } from './format.js';
 import { recover, type RecoveryReport } from './recover.js';
 import { describeCut } from './segment-reader.js';
@@ -30,7 +34,7 @@ export interface ReplaySummary {
   readonly stateHash: string;
   readonly snapshot: RecoveryReport['snapshot'];
   readonly durableEpoch: number | 'all';
-  readonly durableFrom: RecoveryReport['durableFrom'];
+  readonly durableFrom: RecoveryReport['durableFrom'] | 'commit-log';
   readonly users: number;
   readonly restingOrders: Record<string, { asks: number; bids: number }>;
   readonly eventsReplayed: number;
@@ -68,11 +72,14 @@ export function runReplayCli(argv: readonly string[]): CliResult {
   try {
     const config = loadConfig(values.config);
     const engine = new Engine(config);
+    // As the exchange's start-up recovery does (router/recovery.ts): only epochs the commit log records as durable.
+    const fromCommitLog = durableEpoch === undefined && existsSync(join(values.dir, COMMIT_LOG));
+    if (fromCommitLog) durableEpoch = readDurableEpoch(values.dir);
     const report = recover(values.dir, [engine], {
       ...(durableEpoch === undefined ? {} : { durableEpoch }),
       log: (line) => logLines.push(line),
     });
-    const summary = summarize(engine, report);
+    const summary = { ...summarize(engine, report), ...(fromCommitLog ? { durableFrom: 'commit-log' as const } : {}) };
     const stdout = values.json === true ? `${JSON.stringify(summary, null, 2)}\n` : format(summary);
     return { code: 0, stdout, stderr: logLines.map((l) => `${l}\n`).join('') };
   } catch (err) {

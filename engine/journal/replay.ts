@@ -23,7 +23,7 @@ import type { Engine } from '../engine.js';
 import { EVENTS_HEAD } from '../wire/commands.js';
 import { PayloadKind, readSourcesPayload, readStrings } from './format.js';
 import { listSegments } from './segment-files.js';
-import { readSegments, type JournalFrame, type JournalLog, type ShardLogSummary, type TailCut } from './segment-reader.js';
+import { ShardLogReader, type JournalFrame, type JournalLog, type ShardLogSummary, type TailCut } from './segment-reader.js';
 
 /** Which engine (index into the targets) keeps the idempotency keys of a user's balance.update. */
 export type UpdateOwner = (user: number) => number;
@@ -262,6 +262,13 @@ export interface JournalReplayReport {
 /**
  * Replays every shard's journal in `dir` into `engines` (over a fresh balance table, or one a
  * snapshot was just loaded into), then finishes (supply, id counters).
+ *
+ * Segments are replayed in the order of their first epoch over all shards, not one shard's log
+ * after the other: a market may have lived in another shard in an earlier run (engine.shards or
+ * engine.assignment changed across a restart), and its book events must still be applied in
+ * epoch order. Every run starts a new segment in every shard's log above every epoch on disk, so
+ * this order puts each run's segments after the previous run's; within a run a market lives in one
+ * shard, and balance deltas commute.
  */
 export function replayJournal(dir: string, engines: readonly Engine[], options: ReplayJournalOptions): JournalReplayReport {
   const replayer = new Replayer(engines, options.updateOwner);
@@ -270,14 +277,16 @@ export function replayJournal(dir: string, engines: readonly Engine[], options: 
   const visit = (frame: JournalFrame): void => {
     if (frame.epoch > after && frame.epoch <= durable) replayer.applyFrame(frame);
   };
-  const shards: ShardLogSummary[] = [];
-  const cuts: TailCut[] = [];
   const readOptions = options.log === undefined ? {} : { log: options.log };
-  for (const [shard, segments] of [...listSegments(dir)].sort((a, b) => a[0] - b[0])) {
-    const summary = readSegments(segments, shard, visit, readOptions);
-    shards.push(summary);
-    if (summary.cut !== null) cuts.push(summary.cut);
+  const readers = [...listSegments(dir)].sort((a, b) => a[0] - b[0]).map(([shard, segments]) => new ShardLogReader(segments, shard, readOptions));
+  for (;;) {
+    let next: ShardLogReader | null = null;
+    for (const reader of readers) if (!reader.done && (next === null || reader.nextFirstEpoch < next.nextFirstEpoch)) next = reader;
+    if (next === null) break;
+    next.readSegment(visit);
   }
+  const shards: ShardLogSummary[] = readers.map((r) => r.summary());
+  const cuts: TailCut[] = shards.flatMap((s) => (s.cut === null ? [] : [s.cut]));
   replayer.finish();
   return { stats: replayer.stats, shards, cuts };
 }

@@ -90,43 +90,69 @@ export function scanJournal(dir: string, options: ReadOptions = {}): Map<number,
 
 /** As readShardLog, over a given list of one shard's segments (in epoch order). */
 export function readSegments(segments: readonly SegmentFile[], shard: number, visit: FrameVisitor | null, options: ReadOptions = {}): ShardLogSummary {
-  const cursor = new FrameCursor();
-  const frame: JournalFrame = {
-    shard, file: '', offset: 0, epoch: 0, kind: 0, bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), payloadAt: 0, payloadBytes: 0,
-  };
-  let frames = 0;
-  let lastEpoch = -1;
-  let lastSealedEpoch = -1;
-  const summary = (cut: TailCut | null): ShardLogSummary => ({ shard, segments: segments.length, frames, lastEpoch, lastSealedEpoch, cut });
-  const stop = (index: number, offset: number, size: number, problem: FrameProblem): ShardLogSummary => {
-    const segment = segments[index]!;
-    const cut: TailCut = {
-      shard, file: segment.path, offset, bytes: size - offset, problem, laterSegments: segments.slice(index + 1).map((s) => s.path),
-    };
-    options.log?.(describeCut(cut));
-    return summary(cut);
-  };
+  const reader = new ShardLogReader(segments, shard, options);
+  while (!reader.done) reader.readSegment(visit);
+  return reader.summary();
+}
 
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
+/**
+ * Reads one shard's segments one segment at a time (readSegments in steps, with the same checks),
+ * so that a caller can interleave the logs of several shards segment by segment.
+ */
+export class ShardLogReader {
+  private readonly cursor = new FrameCursor();
+  private readonly frame: JournalFrame;
+  private index = 0;
+  private frames = 0;
+  private lastEpoch = -1;
+  private lastSealedEpoch = -1;
+  private cut: TailCut | null = null;
+
+  constructor(private readonly segments: readonly SegmentFile[], readonly shard: number, private readonly options: ReadOptions = {}) {
+    this.frame = {
+      shard, file: '', offset: 0, epoch: 0, kind: 0, bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), payloadAt: 0, payloadBytes: 0,
+    };
+  }
+
+  /** True once every segment was read, or reading stopped at a bad frame. */
+  get done(): boolean {
+    return this.cut !== null || this.index >= this.segments.length;
+  }
+
+  /** First epoch of the next segment to read (from its name), or Infinity when done. */
+  get nextFirstEpoch(): number {
+    return this.done ? Infinity : this.segments[this.index]!.firstEpoch;
+  }
+
+  summary(): ShardLogSummary {
+    return { shard: this.shard, segments: this.segments.length, frames: this.frames, lastEpoch: this.lastEpoch, lastSealedEpoch: this.lastSealedEpoch, cut: this.cut };
+  }
+
+  /** Reads the next segment, calling `visit` for each intact frame; at the first bad one, reading stops for good. */
+  readSegment(visit: FrameVisitor | null): void {
+    if (this.done) return;
+    const i = this.index++;
+    const segment = this.segments[i]!;
+    const cursor = this.cursor;
+    const frame = this.frame;
     const bytes = readSegment(segment.path);
     const header = readSegmentHeader(bytes);
-    if (typeof header === 'string') return stop(i, 0, bytes.byteLength, header);
+    if (typeof header === 'string') return this.stop(i, 0, bytes.byteLength, header);
     // A header that disagrees with its file name, or a segment that starts inside epochs already read, is not this shard's next segment.
-    if (header.shard !== shard || header.firstEpoch !== segment.firstEpoch) return stop(i, 0, bytes.byteLength, 'bad-header');
-    if (header.firstEpoch <= lastEpoch) return stop(i, 0, bytes.byteLength, 'bad-epoch');
+    if (header.shard !== this.shard || header.firstEpoch !== segment.firstEpoch) return this.stop(i, 0, bytes.byteLength, 'bad-header');
+    if (header.firstEpoch <= this.lastEpoch) return this.stop(i, 0, bytes.byteLength, 'bad-epoch');
     const check = frameChecker(header.version);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     frame.file = segment.path;
     frame.bytes = bytes;
     frame.view = view;
     for (let at = segmentHeaderBytes(header.version); at < bytes.byteLength; at = cursor.next) {
-      if (!check(bytes, view, at, cursor)) return stop(i, at, bytes.byteLength, cursor.problem ?? 'bad-payload');
-      if (cursor.epoch < lastEpoch || cursor.epoch < header.firstEpoch) return stop(i, at, bytes.byteLength, 'bad-epoch');
-      lastEpoch = cursor.epoch;
-      frames++;
+      if (!check(bytes, view, at, cursor)) return this.stop(i, at, bytes.byteLength, cursor.problem ?? 'bad-payload');
+      if (cursor.epoch < this.lastEpoch || cursor.epoch < header.firstEpoch) return this.stop(i, at, bytes.byteLength, 'bad-epoch');
+      this.lastEpoch = cursor.epoch;
+      this.frames++;
       const kind = bytes[cursor.payloadAt]!;
-      if (kind === PayloadKind.SEAL) lastSealedEpoch = cursor.epoch;
+      if (kind === PayloadKind.SEAL) this.lastSealedEpoch = cursor.epoch;
       if (visit !== null) {
         frame.offset = at;
         frame.epoch = cursor.epoch;
@@ -137,7 +163,15 @@ export function readSegments(segments: readonly SegmentFile[], shard: number, vi
       }
     }
   }
-  return summary(null);
+
+  private stop(index: number, offset: number, size: number, problem: FrameProblem): void {
+    const segment = this.segments[index]!;
+    const cut: TailCut = {
+      shard: this.shard, file: segment.path, offset, bytes: size - offset, problem, laterSegments: this.segments.slice(index + 1).map((s) => s.path),
+    };
+    this.options.log?.(describeCut(cut));
+    this.cut = cut;
+  }
 }
 
 export function describeCut(cut: TailCut): string {
