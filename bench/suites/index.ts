@@ -3,12 +3,14 @@
  */
 import { engineSuite } from './engine.js';
 import { journalSuite } from './journal.js';
+import { loadSuite } from './load.js';
 import { shardsSuite } from './shards.js';
 import type { Suite } from './types.js';
 
 export const suites: readonly Suite[] = [
   engineSuite,
   journalSuite,
+  loadSuite,
   shardsSuite,
 ];
 
