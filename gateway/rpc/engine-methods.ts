@@ -203,7 +203,18 @@ export const engineMethodNames: readonly string[] = Object.keys(handlers);
  * over a local backend; a promise behind shards.
  */
 export function callEngineMethod(ctx: RpcContext, method: string, params: readonly unknown[]): MaybePromise<RpcOutcome> {
-  const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
+  return callFromTable(handlers, ctx, method, params);
+}
+
+/**
+ * Runs `method` from a table of handlers: unknown methods get "method not found", params that
+ * fail a check ("InvalidParams") get "invalid argument"; anything else thrown is a bug and escapes.
+ */
+export function callFromTable<C>(
+  table: Readonly<Record<string, (ctx: C, params: readonly unknown[]) => MaybePromise<RpcOutcome>>>,
+  ctx: C, method: string, params: readonly unknown[],
+): MaybePromise<RpcOutcome> {
+  const handler = Object.hasOwn(table, method) ? table[method] : undefined;
   if (handler === undefined) return { error: METHOD_NOT_FOUND };
   try {
     return handler(ctx, params);

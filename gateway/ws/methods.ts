@@ -5,8 +5,8 @@
  * order.* and asset.* (else error 6). There are no trading methods, as in the original.
  */
 import type { MaybePromise } from '../rpc/backend.js';
-import type { RpcOutcome } from '../rpc/engine-methods.js';
-import { INVALID_ARGUMENT, METHOD_NOT_FOUND, REQUIRE_AUTH, SERVICE_UNAVAILABLE } from '../rpc/errors.js';
+import { callFromTable, type RpcOutcome } from '../rpc/engine-methods.js';
+import { REQUIRE_AUTH, SERVICE_UNAVAILABLE } from '../rpc/errors.js';
 import * as p from '../rpc/params.js';
 import type { AuthOutcome } from './auth.js';
 import type { Hub } from './hub.js';
@@ -138,12 +138,5 @@ export const wsMethodNames: readonly string[] = Object.keys(handlers);
 
 /** Runs one method; bad params give "invalid argument" and change nothing. */
 export function callWsMethod(ctx: MethodContext, method: string, params: readonly unknown[]): MaybePromise<RpcOutcome> {
-  const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
-  if (handler === undefined) return { error: METHOD_NOT_FOUND };
-  try {
-    return handler(ctx, params);
-  } catch (err) {
-    if (err instanceof p.InvalidParams) return { error: INVALID_ARGUMENT };
-    throw err;
-  }
+  return callFromTable(handlers, ctx, method, params);
 }
