@@ -10,10 +10,8 @@
  * accept either outcome but never half of one.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '../../../conf/schema.js';
 import { decodeEvents, EventKind } from '../../core/events.js';
 import { formatUnits, parseUnits } from '../../money/decimal.js';
@@ -23,8 +21,8 @@ import { runReplayCli, type ReplaySummary } from '../replay-cli.js';
 import { listSegments } from '../segment-files.js';
 import { readShardLog } from '../segment-reader.js';
 import { Rng } from './workload.js';
+import { logLine as waitForLogLine, spawnMain, type MainProcess } from '../../../test-support/main-process.js';
 
-export const MAIN = fileURLToPath(new URL('../../../main.js', import.meta.url));
 
 /** Any single step (start-up, one request) that takes longer than this fails the test instead of hanging it. */
 export const STEP_TIMEOUT_MS = 20_000;
@@ -84,42 +82,15 @@ export function writeConfig(path: string, config: ConfigInput): void {
 // ---------------------------------------------------------------------------------------------
 // The child process.
 
-export interface Exchange {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  readonly stderr: string[];
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type Exchange = MainProcess;
 
 export function startExchange(dataDir: string, configPath: string): Exchange {
-  const child = spawn(process.execPath, [MAIN, '--data-dir', dataDir, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  let partial = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString('utf8')).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, lines, stderr, exit };
+  return spawnMain(['--data-dir', dataDir, '--config', configPath]);
 }
 
-/** The first log line with this message; rejects when the process exits first or after STEP_TIMEOUT_MS. */
-export async function logLine(x: Exchange, msg: string): Promise<Record<string, unknown>> {
-  for (let waited = 0; ; waited += 10) {
-    for (const line of x.lines) {
-      if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry.msg === msg) return entry;
-    }
-    if (x.child.exitCode !== null || x.child.signalCode !== null) {
-      throw new Error(`the exchange exited before "${msg}": ${x.stderr.join('')}\n${x.lines.slice(-20).join('\n')}`);
-    }
-    if (waited > STEP_TIMEOUT_MS) throw new Error(`no "${msg}" log line; got ${x.lines.join('\n')}`);
-    await sleep(10);
-  }
+/** The first log line with this message; rejects when the exchange exits first or after STEP_TIMEOUT_MS. */
+export function logLine(x: Exchange, msg: string): Promise<Record<string, unknown>> {
+  return waitForLogLine(x, msg, STEP_TIMEOUT_MS);
 }
 
 /** SIGKILL, and waits for the exit. */

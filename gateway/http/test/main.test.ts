@@ -3,52 +3,21 @@
  * and exits 0 on SIGINT and SIGTERM; a bad config exits 1 with the offending key named.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../../conf/defaults.js';
 import { ok, TIMEOUT_MS } from './client.js';
+import { logLine as waitForLogLine, spawnMain, type MainProcess } from '../../../test-support/main-process.js';
 
-const MAIN = fileURLToPath(new URL('../../../main.js', import.meta.url));
 
-interface Run {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  readonly stderr: string[];
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Run = MainProcess;
 
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  let partial = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString('utf8')).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, lines, stderr, exit };
-}
+const run = (args: string[]): Run => spawnMain(args);
 
-/** Resolves with the first log line that has this message; rejects after TIMEOUT_MS or if the process exits. */
-async function logLine(r: Run, msg: string): Promise<Record<string, unknown>> {
-  const started = performance.now();
-  for (;;) {
-    for (const line of r.lines) {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry.msg === msg) return entry;
-    }
-    if (r.child.exitCode !== null) throw new Error(`process exited: ${r.stderr.join('')}`);
-    if (performance.now() - started > TIMEOUT_MS) throw new Error(`no "${msg}" log line; got ${r.lines.join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The first log line with this message; rejects after TIMEOUT_MS or if the process exits. */
+const logLine = (r: Run, msg: string): Promise<Record<string, unknown>> => waitForLogLine(r, msg, TIMEOUT_MS);
 
 /** Waits for the exit, killing the process if it does not exit in time. */
 async function exited(r: Run): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
