@@ -200,8 +200,33 @@ test('order-id index agrees with a Map under random sets, gets and deletes', () 
       }
       assert.equal(index.get(o.id), model.get(o.id) ?? NIL);
       for (const [known, slot] of model) assert.equal(index.get(known), slot);
+      assertRobinHood(index);
     }
   }), { numRuns: 300 });
+});
+
+/**
+ * The Robin Hood invariant the early exits of get/delete rely on: along a run, an entry is never
+ * more than one step further from its home than the entry before it, and a run starts at home.
+ */
+function assertRobinHood(index: OrderIdIndex): void {
+  const { keys, slots, mask } = index as unknown as { keys: Float64Array; slots: Int32Array; mask: number };
+  const home = homeOf(index);
+  for (let at = 0; at <= mask; at++) {
+    if (slots[at] === NIL) continue;
+    const dist = (at - home(keys[at]!)) & mask;
+    const before = (at - 1) & mask;
+    const prevDist = slots[before] === NIL ? -1 : (before - home(keys[before]!)) & mask;
+    assert.ok(dist <= prevDist + 1, `entry at ${at} is ${dist} from home after one at ${prevDist}`);
+  }
+}
+
+test('order-id index: deleting from a long run of consecutive ids keeps the rest findable', () => {
+  const index = new OrderIdIndex(1024);
+  for (let id = 1; id <= 1000; id++) index.set(id, id);
+  for (let id = 1; id <= 1000; id += 3) index.delete(id);
+  for (let id = 1; id <= 1000; id++) assert.equal(index.get(id), (id - 1) % 3 === 0 ? NIL : id);
+  assertRobinHood(index);
 });
 
 test('order columns hand out every slot once, then NIL, and reuse freed slots', () => {
