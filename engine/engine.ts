@@ -171,7 +171,7 @@ export class Engine {
     taker.left = amount;
     taker.freeze = need;
     this.matcher.matchByStock(book, spec, taker, row, time);
-    this.matcher.settleFees(spec);
+    this.matcher.settle();
 
     if (taker.left === 0) {
       if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // price improvement on a bid
@@ -233,7 +233,7 @@ export class Engine {
       taker.leftMoney = need;
       this.matcher.matchByMoney(book, spec, taker, row, time);
     }
-    this.matcher.settleFees(spec);
+    this.matcher.settle();
     if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // what was not traded stays available
     taker.freeze = 0n;
     this.events.order(OrderEvent.FINISH, taker);

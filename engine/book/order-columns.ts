@@ -30,6 +30,10 @@ export class OrderColumns {
   /** Σ money units traded; Σ fee units paid (in the asset this order receives). */
   readonly dealMoney: BigInt64Array;
   readonly dealFee: BigInt64Array;
+  /** The three int64 columns above as pairs of 32-bit words (low, high): copied without a bigint. */
+  readonly freezeWords: Uint32Array;
+  readonly dealMoneyWords: Uint32Array;
+  readonly dealFeeWords: Uint32Array;
   /** Create and update times, microseconds since the epoch. */
   readonly ctime: Float64Array;
   readonly mtime: Float64Array;
@@ -61,6 +65,9 @@ export class OrderColumns {
     this.freeze = new BigInt64Array(capacity);
     this.dealMoney = new BigInt64Array(capacity);
     this.dealFee = new BigInt64Array(capacity);
+    this.freezeWords = new Uint32Array(this.freeze.buffer);
+    this.dealMoneyWords = new Uint32Array(this.dealMoney.buffer);
+    this.dealFeeWords = new Uint32Array(this.dealFee.buffer);
     this.ctime = new Float64Array(capacity);
     this.mtime = new Float64Array(capacity);
     this.source = new Int32Array(capacity);

@@ -9,6 +9,8 @@
  */
 import { defineLayout } from '../wire/layout.js';
 import { RecordViews } from '../wire/record-views.js';
+import type { OrderBook } from '../book/order-book.js';
+import { TYPE_LIMIT } from '../book/order-columns.js';
 import { OrderView } from './order-view.js';
 
 export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3, DELTA: 4 } as const;
@@ -120,6 +122,73 @@ export class EventBuffer {
     writeOrderRecord(this.views, at, event, o);
   }
 
+  /**
+   * An ORDER event for the resting order in `slot` of `book`, written straight from its columns
+   * (a limit order: amountMoney and leftMoney are 0).
+   */
+  orderFromBook(event: number, book: OrderBook, market: number, slot: number): void {
+    const at = this.reserve(ORDER_RECORD.size);
+    const w = this.views;
+    const o = book.orders;
+    w.u8[at + O_KIND] = EventKind.ORDER;
+    w.u8[at + O_EVENT] = event;
+    w.u8[at + O_SIDE] = o.side[slot]!;
+    w.u8[at + O_TYPE] = TYPE_LIMIT;
+    w.u16[(at + O_MARKET) >> 1] = market;
+    w.u32[(at + O_USER) >> 2] = o.user[slot]!;
+    w.i32[(at + O_SOURCE) >> 2] = o.source[slot]!;
+    w.f64[(at + O_ID) >> 3] = o.id[slot]!;
+    w.f64[(at + O_CTIME) >> 3] = o.ctime[slot]!;
+    w.f64[(at + O_MTIME) >> 3] = o.mtime[slot]!;
+    w.f64[(at + O_PRICE) >> 3] = o.price[slot]!;
+    w.f64[(at + O_AMOUNT) >> 3] = o.amount[slot]!;
+    w.f64[(at + O_LEFT) >> 3] = o.left[slot]!;
+    w.f64[(at + O_DEAL_STOCK) >> 3] = o.dealStock[slot]!;
+    w.f64[(at + O_TAKER_FEE) >> 3] = o.takerFee[slot]!;
+    w.f64[(at + O_MAKER_FEE) >> 3] = o.makerFee[slot]!;
+    const u32 = w.u32;
+    const words = slot * 2;
+    let p = (at + O_AMOUNT_MONEY) >> 2;
+    u32[p] = 0;
+    u32[p + 1] = 0;
+    p = (at + O_LEFT_MONEY) >> 2;
+    u32[p] = 0;
+    u32[p + 1] = 0;
+    p = (at + O_DEAL_MONEY) >> 2;
+    u32[p] = o.dealMoneyWords[words]!;
+    u32[p + 1] = o.dealMoneyWords[words + 1]!;
+    p = (at + O_DEAL_FEE) >> 2;
+    u32[p] = o.dealFeeWords[words]!;
+    u32[p + 1] = o.dealFeeWords[words + 1]!;
+    p = (at + O_FREEZE) >> 2;
+    u32[p] = o.freezeWords[words]!;
+    u32[p + 1] = o.freezeWords[words + 1]!;
+  }
+
+  /** deal() with the money fields as doubles holding non-negative integers below 2^53 (no bigint). */
+  dealUnits(
+    id: number, time: number, market: number, takerSide: number, price: number, amount: number,
+    askOrder: number, bidOrder: number, askUser: number, bidUser: number,
+    dealMoney: number, askFee: number, bidFee: number,
+  ): void {
+    const at = this.reserve(DEAL_RECORD.size);
+    const w = this.views;
+    w.u8[at + D_KIND] = EventKind.DEAL;
+    w.u8[at + D_TAKER_SIDE] = takerSide;
+    w.u16[(at + D_MARKET) >> 1] = market;
+    w.u32[(at + D_ASK_USER) >> 2] = askUser;
+    w.u32[(at + D_BID_USER) >> 2] = bidUser;
+    w.f64[(at + D_ID) >> 3] = id;
+    w.f64[(at + D_TIME) >> 3] = time;
+    w.f64[(at + D_PRICE) >> 3] = price;
+    w.f64[(at + D_AMOUNT) >> 3] = amount;
+    w.f64[(at + D_ASK_ORDER) >> 3] = askOrder;
+    w.f64[(at + D_BID_ORDER) >> 3] = bidOrder;
+    writeUnits(w.u32, (at + D_DEAL_MONEY) >> 2, dealMoney);
+    writeUnits(w.u32, (at + D_ASK_FEE) >> 2, askFee);
+    writeUnits(w.u32, (at + D_BID_FEE) >> 2, bidFee);
+  }
+
   deal(
     id: number, time: number, market: number, takerSide: number, price: number, amount: number,
     askOrder: number, bidOrder: number, askUser: number, bidUser: number,
@@ -172,6 +241,12 @@ export class EventBuffer {
     v.setBigInt64(at + f.available, available, true);
     v.setBigInt64(at + f.frozen, frozen, true);
   }
+}
+
+/** Stores a non-negative integer below 2^53 as a little-endian int64 at 32-bit word `p`. */
+function writeUnits(u32: Uint32Array, p: number, units: number): void {
+  u32[p] = units >>> 0; // the low 32 bits: ToUint32 is exact modulo 2^32
+  u32[p + 1] = Math.floor(units / 4294967296);
 }
 
 /** Size in bytes of the event record starting at `at`. */

@@ -12,18 +12,34 @@
  */
 import type { BalanceTable } from '../balance/table.js';
 import type { OrderBook } from '../book/order-book.js';
+import { addInt64 } from '../book/int64-words.js';
 import { NIL, SIDE_ASK, TYPE_MARKET } from '../book/order-columns.js';
-import { dealMoney, feeUnits, MAX_QUANTITY, stockUnits as stockUnitsOf, type MarketSpec } from '../money/specs.js';
+import {
+  dealMoney, dealMoneyNumber, feeUnits, feeUnitsNumber, MAX_QUANTITY, stockUnits as stockUnitsOf, stockUnitsNumber, type MarketSpec,
+} from '../money/specs.js';
 import type { IdSequence } from '../ids.js';
 import { OrderEvent, type EventBuffer } from './events.js';
 import { OrderView } from './order-view.js';
 
 export class Matcher {
-  /** Scratch view for maker order events. */
-  private readonly maker = new OrderView();
-  /** Fees of the running command, credited to the fee account once at its end (see settleFees). */
-  private feeMoney = 0n;
-  private feeStock = 0n;
+  /*
+   * What the running command's deals owe that is applied once, by settle(), instead of per deal:
+   * the fees (the fee row is shared by every shard) and the taker's own two legs and totals. All
+   * are doubles holding exact integers; flushTaker()/flushFees() apply them early before a sum
+   * could pass 2^53. Balances are conserved at command boundaries (settle() runs before the
+   * command returns); in between, the taker's frozen funds are only ever higher than final.
+   */
+  private feeMoney = 0;
+  private feeStock = 0;
+  /** Frozen units the taker paid, units it received net of fees, its fees, its deal money. */
+  private takerPaid = 0;
+  private takerReceived = 0;
+  private takerFees = 0;
+  private takerMoney = 0;
+  /** The command being matched (set by matchByStock/matchByMoney). */
+  private spec: MarketSpec | null = null;
+  private taker: OrderView | null = null;
+  private takerRow = -1;
 
   constructor(
     private readonly balances: BalanceTable,
@@ -37,6 +53,7 @@ export class Matcher {
    * best price first, oldest first within a price, while the taker's price allows (market orders: always).
    */
   matchByStock(book: OrderBook, spec: MarketSpec, taker: OrderView, takerRow: number, time: number): void {
+    this.begin(spec, taker, takerRow);
     const isAsk = taker.side === SIDE_ASK;
     const levels = isAsk ? book.bids : book.asks;
     const orders = book.orders;
@@ -50,7 +67,7 @@ export class Matcher {
       while (slot !== NIL && taker.left > 0) {
         const next = orders.next[slot]!;
         const makerLeft = orders.left[slot]!;
-        this.trade(book, spec, taker, takerRow, slot, price, taker.left < makerLeft ? taker.left : makerLeft, time);
+        this.trade(book, spec, taker, slot, price, taker.left < makerLeft ? taker.left : makerLeft, time);
         slot = next;
       }
     }
@@ -63,6 +80,7 @@ export class Matcher {
    * when it has bought MAX_QUANTITY lots in all.
    */
   matchByMoney(book: OrderBook, spec: MarketSpec, taker: OrderView, takerRow: number, time: number): void {
+    this.begin(spec, taker, takerRow);
     const levels = book.asks;
     const orders = book.orders;
     for (;;) {
@@ -80,7 +98,7 @@ export class Matcher {
         if (wanted === 0) return;
         const makerLeft = orders.left[slot]!;
         const lots = wanted < makerLeft ? wanted : makerLeft;
-        this.trade(book, spec, taker, takerRow, slot, price, lots, time);
+        this.trade(book, spec, taker, slot, price, lots, time);
         // Stay on a maker that still has size: truncated deal money can leave enough for one more lot.
         if (lots === makerLeft) slot = next;
       }
@@ -88,27 +106,120 @@ export class Matcher {
   }
 
   /**
-   * Credits the fees the command's deals collected to the fee account: one Atomics operation per
-   * asset per command instead of per deal (the fee row is shared by every shard). Callers invoke it
-   * after matching, before the command returns, so balances are conserved at command boundaries.
+   * Applies what the command's deals left pending: the taker's legs and totals, and the fees to
+   * the fee account (one Atomics operation per asset per command, not per deal). Callers invoke
+   * it after matching, before the command returns and before they read the taker's freeze.
    */
-  settleFees(spec: MarketSpec): void {
-    if (this.feeMoney !== 0n) this.balances.credit(this.feeRow, spec.money.index, this.feeMoney);
-    if (this.feeStock !== 0n) this.balances.credit(this.feeRow, spec.stock.index, this.feeStock);
-    this.feeMoney = 0n;
-    this.feeStock = 0n;
+  settle(): void {
+    this.flushTaker();
+    this.flushFees();
+    this.spec = null;
+    this.taker = null;
+    this.takerRow = -1;
+  }
+
+  private begin(spec: MarketSpec, taker: OrderView, takerRow: number): void {
+    this.spec = spec;
+    this.taker = taker;
+    this.takerRow = takerRow;
+  }
+
+  private flushTaker(): void {
+    const spec = this.spec;
+    const taker = this.taker;
+    if (spec === null || taker === null) return;
+    const isAsk = taker.side === SIDE_ASK;
+    if (this.takerPaid !== 0) {
+      const paid = BigInt(this.takerPaid);
+      this.balances.spendFrozen(this.takerRow, isAsk ? spec.stock.index : spec.money.index, paid);
+      taker.freeze -= paid;
+    }
+    if (this.takerReceived !== 0) {
+      this.balances.credit(this.takerRow, isAsk ? spec.money.index : spec.stock.index, BigInt(this.takerReceived));
+    }
+    if (this.takerFees !== 0) taker.dealFee += BigInt(this.takerFees);
+    if (this.takerMoney !== 0) taker.dealMoney += BigInt(this.takerMoney);
+    this.takerPaid = 0;
+    this.takerReceived = 0;
+    this.takerFees = 0;
+    this.takerMoney = 0;
+  }
+
+  private flushFees(): void {
+    const spec = this.spec;
+    if (spec === null) return;
+    if (this.feeMoney !== 0) this.balances.credit(this.feeRow, spec.money.index, BigInt(this.feeMoney));
+    if (this.feeStock !== 0) this.balances.credit(this.feeRow, spec.stock.index, BigInt(this.feeStock));
+    this.feeMoney = 0;
+    this.feeStock = 0;
   }
 
   /** Settles one deal of `lots` at `price` between the taker and the maker in `slot`. */
-  private trade(
-    book: OrderBook, spec: MarketSpec, taker: OrderView, takerRow: number,
-    slot: number, price: number, lots: number, time: number,
-  ): void {
+  private trade(book: OrderBook, spec: MarketSpec, taker: OrderView, slot: number, price: number, lots: number, time: number): void {
+    const orders = book.orders;
+    const takerIsAsk = taker.side === SIDE_ASK;
+    const makerRate = orders.makerFee[slot]!;
+    // Deal money and stock units, and each side's fee on what it receives, in doubles when exact.
+    const value = dealMoneyNumber(spec, price, lots);
+    const stock = stockUnitsNumber(spec, lots);
+    const askFee = value < 0 ? -1 : feeUnitsNumber(spec, value, takerIsAsk ? taker.takerFee : makerRate);
+    const bidFee = stock < 0 ? -1 : feeUnitsNumber(spec, stock, takerIsAsk ? makerRate : taker.takerFee);
+    if (askFee < 0 || bidFee < 0) {
+      this.tradeBig(book, spec, taker, slot, price, lots, time);
+      return;
+    }
+    const makerRow = orders.row[slot]!;
+    if (takerIsAsk) {
+      // The maker is the bid: pays money from frozen, receives stock net of its fee.
+      this.balances.spendFrozen(makerRow, spec.money.index, BigInt(value));
+      this.balances.credit(makerRow, spec.stock.index, BigInt(stock - bidFee));
+      this.addTaker(stock, value - askFee, askFee, value);
+      addInt64(orders.freeze, orders.freezeWords, slot, -value);
+      addInt64(orders.dealFee, orders.dealFeeWords, slot, bidFee);
+    } else {
+      this.balances.spendFrozen(makerRow, spec.stock.index, BigInt(stock));
+      this.balances.credit(makerRow, spec.money.index, BigInt(value - askFee));
+      this.addTaker(value, stock - bidFee, bidFee, value);
+      if (taker.type === TYPE_MARKET) taker.leftMoney -= BigInt(value);
+      addInt64(orders.freeze, orders.freezeWords, slot, -stock);
+      addInt64(orders.dealFee, orders.dealFeeWords, slot, askFee);
+    }
+    if (this.feeMoney + askFee > Number.MAX_SAFE_INTEGER || this.feeStock + bidFee > Number.MAX_SAFE_INTEGER) this.flushFees();
+    this.feeMoney += askFee;
+    this.feeStock += bidFee;
+    if (takerIsAsk || taker.type !== TYPE_MARKET) taker.left -= lots;
+    taker.dealStock += lots;
+    taker.mtime = time;
+    addInt64(orders.dealMoney, orders.dealMoneyWords, slot, value);
+    this.events.dealUnits(
+      this.dealIds.next(), time, spec.index, taker.side, price, lots,
+      takerIsAsk ? taker.id : orders.id[slot]!, takerIsAsk ? orders.id[slot]! : taker.id,
+      takerIsAsk ? taker.user : orders.user[slot]!, takerIsAsk ? orders.user[slot]! : taker.user,
+      value, askFee, bidFee,
+    );
+    this.makerDone(book, spec, slot, lots, time);
+  }
+
+  /** Adds one deal's taker legs and totals to the pending ones (flushing first if a sum would leave 2^53). */
+  private addTaker(paid: number, received: number, fee: number, money: number): void {
+    const max = Number.MAX_SAFE_INTEGER;
+    if (this.takerPaid + paid > max || this.takerReceived + received > max || this.takerFees + fee > max || this.takerMoney + money > max) {
+      this.flushTaker();
+    }
+    this.takerPaid += paid;
+    this.takerReceived += received;
+    this.takerFees += fee;
+    this.takerMoney += money;
+  }
+
+  /** trade() in bigint, for deals whose amounts do not all fit the double fast path. */
+  private tradeBig(book: OrderBook, spec: MarketSpec, taker: OrderView, slot: number, price: number, lots: number, time: number): void {
     const orders = book.orders;
     const balances = this.balances;
     const stock = spec.stock.index;
     const money = spec.money.index;
     const makerRow = orders.row[slot]!;
+    const takerRow = this.takerRow;
     const makerFeeRate = orders.makerFee[slot]!;
     const value = dealMoney(spec, price, lots);
     const stockUnits = stockUnitsOf(spec, lots);
@@ -122,8 +233,9 @@ export class Matcher {
     balances.credit(askRow, money, value - askFee);
     balances.spendFrozen(bidRow, money, value);
     balances.credit(bidRow, stock, stockUnits - bidFee);
-    this.feeMoney += askFee;
-    this.feeStock += bidFee;
+    this.flushFees();
+    balances.credit(this.feeRow, money, askFee);
+    balances.credit(this.feeRow, stock, bidFee);
 
     if (takerIsAsk) {
       taker.freeze -= stockUnits;
@@ -142,10 +254,7 @@ export class Matcher {
     taker.dealStock += lots;
     taker.dealMoney += value;
     taker.mtime = time;
-    book.reduce(slot, lots);
-    orders.dealStock[slot] = orders.dealStock[slot]! + lots;
     orders.dealMoney[slot] = orders.dealMoney[slot]! + value;
-    orders.mtime[slot] = time;
 
     const makerId = orders.id[slot]!;
     this.events.deal(
@@ -154,18 +263,29 @@ export class Matcher {
       takerIsAsk ? taker.user : orders.user[slot]!, takerIsAsk ? orders.user[slot]! : taker.user,
       value, askFee, bidFee,
     );
+    this.makerDone(book, spec, slot, lots, time);
+  }
 
-    const maker = this.maker;
-    loadOrder(book, spec.index, slot, maker);
+  /**
+   * The maker's side after a deal of `lots`: its book entry shrinks, and it gets an ORDER event —
+   * UPDATE, or FINISH when filled (its leftover freeze released, its slot freed).
+   */
+  private makerDone(book: OrderBook, spec: MarketSpec, slot: number, lots: number, time: number): void {
+    const orders = book.orders;
+    book.reduce(slot, lots);
+    orders.dealStock[slot] = orders.dealStock[slot]! + lots;
+    orders.mtime[slot] = time;
     if (orders.left[slot] === 0) {
       // A bid's freeze may keep a remainder when deal money is truncated (see money/specs.ts).
-      const rest = orders.freeze[slot];
-      if (rest !== 0n) balances.release(makerRow, orders.side[slot] === SIDE_ASK ? stock : money, rest);
-      maker.freeze = 0n;
-      this.events.order(OrderEvent.FINISH, maker);
+      const rest = orders.freeze[slot]!;
+      if (rest !== 0n) {
+        this.balances.release(orders.row[slot]!, orders.side[slot] === SIDE_ASK ? spec.stock.index : spec.money.index, rest);
+        orders.freeze[slot] = 0n;
+      }
+      this.events.orderFromBook(OrderEvent.FINISH, book, spec.index, slot);
       book.remove(slot);
     } else {
-      this.events.order(OrderEvent.UPDATE, maker);
+      this.events.orderFromBook(OrderEvent.UPDATE, book, spec.index, slot);
     }
   }
 }

@@ -34,8 +34,12 @@ export interface MarketSpec {
   /** Money units of (ticks × lots) = ticks × lots × dealMul / dealDiv (one of the two is 1). */
   readonly dealMul: bigint;
   readonly dealDiv: bigint;
+  /** The same as doubles (powers of ten up to 10^22 are exact doubles), for the fast paths below. */
+  readonly dealMulNumber: number;
+  readonly dealDivNumber: number;
   /** 10^fee_prec: a fee rate of 1. */
   readonly feeDenom: bigint;
+  readonly feeDenomNumber: number;
   /** Largest fee rate accepted, in fee ticks (rates are in [0, 1)). */
   readonly maxFeeTicks: number;
   /** Money balance units in one 10^-stock_prec of money (the precision of market-buy amounts). */
@@ -80,13 +84,58 @@ export function buildSpecs(config: Readonly<Config>): Specs {
       stockUnitsPerLotNumber: 10 ** (stock.precSave - m.stock.prec),
       dealMul: dealExponent >= 0 ? pow10(dealExponent) : 1n,
       dealDiv: dealExponent >= 0 ? 1n : pow10(-dealExponent),
+      dealMulNumber: dealExponent >= 0 ? exactPow10(dealExponent) : 1,
+      dealDivNumber: dealExponent >= 0 ? 1 : exactPow10(-dealExponent),
       feeDenom: pow10(m.fee_prec),
+      feeDenomNumber: exactPow10(m.fee_prec),
       maxFeeTicks: Number(pow10(m.fee_prec)) - 1,
       marketBidUnitsPerLot: pow10(money.precSave - m.stock.prec),
     };
   });
   const marketByName = new Map(markets.map((m) => [m.name, m]));
   return { assets, markets, assetByName, marketByName };
+}
+
+/** 10^n as a double; every power up to 10^22 is exact, beyond that the fast paths must not run. */
+function exactPow10(n: number): number {
+  return n <= 22 ? 10 ** n : Number.POSITIVE_INFINITY;
+}
+
+/*
+ * Number fast paths. Each returns the exact result as a double when it and every intermediate
+ * are integers at most MAX_SAFE_INTEGER, and -1 otherwise (callers then use the bigint version).
+ * Why they are exact: a product of integers whose true value is ≤ 2^53 − 1 is representable, so
+ * the rounded product is exact; if the true value is larger, the rounded one is ≥ 2^53 (rounding
+ * is monotonic), so the `> MAX_SAFE_INTEGER` test never lets an inexact product through. `%` on
+ * doubles is exact, so `(x − x % d) / d` divides an exact multiple of d: an exact integer quotient.
+ */
+
+/** dealMoney() in a double, or -1 when that is not exact. */
+export function dealMoneyNumber(market: MarketSpec, ticks: number, lots: number): number {
+  const product = ticks * lots;
+  if (product > Number.MAX_SAFE_INTEGER) return -1;
+  const div = market.dealDivNumber;
+  if (div === 1) {
+    const money = product * market.dealMulNumber;
+    return money <= Number.MAX_SAFE_INTEGER ? money : -1;
+  }
+  return div === Number.POSITIVE_INFINITY ? 0 : (product - (product % div)) / div;
+}
+
+/** stockUnits() in a double, or -1 when that is not exact. */
+export function stockUnitsNumber(market: MarketSpec, lots: number): number {
+  const units = lots * market.stockUnitsPerLotNumber;
+  return units <= Number.MAX_SAFE_INTEGER ? units : -1;
+}
+
+/** feeUnits() of a double amount of units, or -1 when that is not exact. */
+export function feeUnitsNumber(market: MarketSpec, units: number, rateTicks: number): number {
+  if (rateTicks === 0 || units === 0) return 0;
+  const product = units * rateTicks;
+  const denom = market.feeDenomNumber;
+  if (product > Number.MAX_SAFE_INTEGER || denom === Number.POSITIVE_INFINITY) return -1;
+  const rest = product % denom;
+  return (product - rest) / denom + (rest === 0 ? 0 : 1);
 }
 
 /**
