@@ -152,19 +152,21 @@ export class Engine {
     if (!isTime(time)) return Code.INVALID_ARGUMENT;
 
     const row = this.rowOf(user);
+    if (row < 0) return Code.BALANCE_NOT_ENOUGH;
     const asset = side === SIDE_ASK ? spec.stock.index : spec.money.index;
     const need = side === SIDE_ASK ? stockUnits(spec, amount) : dealMoney(spec, price, amount);
-    if (row < 0 || this.balances.available(row, asset) < need) return Code.BALANCE_NOT_ENOUGH;
-    if (amount < spec.minAmountLots) return Code.AMOUNT_TOO_SMALL;
     // A remainder must be able to rest: refuse up front rather than after trades happened.
     // A level's total is a double: it stays exact only while it holds at most MAX_QUANTITY lots.
     const levels = book.levels(side);
     const level = levels.find(price);
-    if (book.orders.size >= book.orders.capacity
-      || (level === NIL ? levels.size >= levels.capacity : levels.total[level]! + amount > MAX_QUANTITY)) {
-      return Code.BOOK_FULL;
+    const bookFull = book.orders.size >= book.orders.capacity
+      || (level === NIL ? levels.size >= levels.capacity : levels.total[level]! + amount > MAX_QUANTITY);
+    if (amount < spec.minAmountLots || bookFull) {
+      // Rare: the balance check still comes first, as in the original.
+      if (this.balances.available(row, asset) < need) return Code.BALANCE_NOT_ENOUGH;
+      return amount < spec.minAmountLots ? Code.AMOUNT_TOO_SMALL : Code.BOOK_FULL;
     }
-    if (!this.balances.reserve(row, asset, need)) return Code.BALANCE_NOT_ENOUGH; // another shard spent it first
+    if (!this.balances.reserve(row, asset, need)) return Code.BALANCE_NOT_ENOUGH; // fails, changing nothing, when available is short
 
     const taker = this.newTaker(user, market, side, TYPE_LIMIT, price, takerFee, makerFee, source, time);
     taker.amount = amount;
@@ -186,7 +188,7 @@ export class Engine {
       if (excess !== 0n) this.balances.release(row, asset, excess);
       taker.freeze = keep;
     }
-    this.rest(book, taker, row);
+    this.rest(book, taker, row, level); // matching took from the other side only: `level` is still this price's
     this.events.order(OrderEvent.PUT, taker);
     this.endCommand();
     return Code.OK;
@@ -363,7 +365,7 @@ export class Engine {
   }
 
   /** Puts the taker's remainder on the book (capacity was checked before matching). */
-  private rest(book: OrderBook, taker: OrderView, row: number): void {
+  private rest(book: OrderBook, taker: OrderView, row: number, level: number): void {
     const o = book.orders;
     const slot = o.allocate();
     o.id[slot] = taker.id;
@@ -382,7 +384,7 @@ export class Engine {
     o.ctime[slot] = taker.ctime;
     o.mtime[slot] = taker.mtime;
     o.source[slot] = taker.source;
-    book.insert(slot);
+    book.insert(slot, level);
   }
 
   /** The market's spec, or undefined. */

@@ -41,10 +41,11 @@ export class OrderBook {
    * Links a slot whose columns are filled in (id, user, side, price, left, ...) at the back of its
    * price level. False, changing nothing, when the side has no free level.
    */
-  insert(slot: number): boolean {
+  insert(slot: number, knownLevel: number = NIL): boolean {
     const o = this.orders;
     const levels = this.levels(o.side[slot]!);
-    const level = levels.findOrCreate(o.price[slot]!);
+    // `knownLevel`: the level of this price the caller found (with find()) while the side was unchanged.
+    const level = knownLevel !== NIL ? knownLevel : levels.findOrCreate(o.price[slot]!);
     if (level === NIL) return false;
     const tail = levels.tail[level]!;
     o.level[slot] = level;
