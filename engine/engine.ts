@@ -323,7 +323,7 @@ export class Engine {
     if (deltas === null) return;
     const users = this.balances.users;
     for (let i = 0; i < deltas.count; i++) {
-      this.events.delta(users.userOf(deltas.rows[i]!), deltas.assets[i]!, deltas.available[i]!, deltas.frozen[i]!);
+      this.events.deltaFromLog(users.userOf(deltas.rows[i]!), deltas.assets[i]!, deltas, i);
     }
     deltas.reset();
   }

@@ -9,6 +9,7 @@
  */
 import { defineLayout } from '../wire/layout.js';
 import { RecordViews } from '../wire/record-views.js';
+import type { DeltaLog } from '../balance/delta-log.js';
 import type { OrderBook } from '../book/order-book.js';
 import { TYPE_LIMIT } from '../book/order-columns.js';
 import { OrderView } from './order-view.js';
@@ -210,6 +211,23 @@ export class EventBuffer {
     w.i64[(at + D_DEAL_MONEY) >> 3] = dealMoney;
     w.i64[(at + D_ASK_FEE) >> 3] = askFee;
     w.i64[(at + D_BID_FEE) >> 3] = bidFee;
+  }
+
+  /** delta() of entry `i` of a DeltaLog, copied word by word (no bigint). */
+  deltaFromLog(user: number, asset: number, log: DeltaLog, i: number): void {
+    const at = this.reserve(DELTA_RECORD.size);
+    const w = this.views;
+    const f = DELTA_RECORD.at;
+    w.u8[at + f.kind] = EventKind.DELTA;
+    w.u16[(at + f.asset) >> 1] = asset;
+    w.u32[(at + f.user) >> 2] = user;
+    const words = i * 2;
+    let p = (at + f.available) >> 2;
+    w.u32[p] = log.availableWords[words]!;
+    w.u32[p + 1] = log.availableWords[words + 1]!;
+    p = (at + f.frozen) >> 2;
+    w.u32[p] = log.frozenWords[words]!;
+    w.u32[p + 1] = log.frozenWords[words + 1]!;
   }
 
   delta(user: number, asset: number, available: bigint, frozen: bigint): void {

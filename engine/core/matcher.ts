@@ -130,12 +130,11 @@ export class Matcher {
     if (spec === null || taker === null) return;
     const isAsk = taker.side === SIDE_ASK;
     if (this.takerPaid !== 0) {
-      const paid = BigInt(this.takerPaid);
-      this.balances.spendFrozen(this.takerRow, isAsk ? spec.stock.index : spec.money.index, paid);
-      taker.freeze -= paid;
+      this.balances.spendFrozenUnits(this.takerRow, isAsk ? spec.stock.index : spec.money.index, this.takerPaid);
+      taker.freeze -= BigInt(this.takerPaid);
     }
     if (this.takerReceived !== 0) {
-      this.balances.credit(this.takerRow, isAsk ? spec.money.index : spec.stock.index, BigInt(this.takerReceived));
+      this.balances.creditUnits(this.takerRow, isAsk ? spec.money.index : spec.stock.index, this.takerReceived);
     }
     if (this.takerFees !== 0) taker.dealFee += BigInt(this.takerFees);
     if (this.takerMoney !== 0) taker.dealMoney += BigInt(this.takerMoney);
@@ -148,8 +147,8 @@ export class Matcher {
   private flushFees(): void {
     const spec = this.spec;
     if (spec === null) return;
-    if (this.feeMoney !== 0) this.balances.credit(this.feeRow, spec.money.index, BigInt(this.feeMoney));
-    if (this.feeStock !== 0) this.balances.credit(this.feeRow, spec.stock.index, BigInt(this.feeStock));
+    if (this.feeMoney !== 0) this.balances.creditUnits(this.feeRow, spec.money.index, this.feeMoney);
+    if (this.feeStock !== 0) this.balances.creditUnits(this.feeRow, spec.stock.index, this.feeStock);
     this.feeMoney = 0;
     this.feeStock = 0;
   }
@@ -171,14 +170,14 @@ export class Matcher {
     const makerRow = orders.row[slot]!;
     if (takerIsAsk) {
       // The maker is the bid: pays money from frozen, receives stock net of its fee.
-      this.balances.spendFrozen(makerRow, spec.money.index, BigInt(value));
-      this.balances.credit(makerRow, spec.stock.index, BigInt(stock - bidFee));
+      this.balances.spendFrozenUnits(makerRow, spec.money.index, value);
+      this.balances.creditUnits(makerRow, spec.stock.index, stock - bidFee);
       this.addTaker(stock, value - askFee, askFee, value);
       addInt64(orders.freeze, orders.freezeWords, slot, -value);
       addInt64(orders.dealFee, orders.dealFeeWords, slot, bidFee);
     } else {
-      this.balances.spendFrozen(makerRow, spec.stock.index, BigInt(stock));
-      this.balances.credit(makerRow, spec.money.index, BigInt(value - askFee));
+      this.balances.spendFrozenUnits(makerRow, spec.stock.index, stock);
+      this.balances.creditUnits(makerRow, spec.money.index, value - askFee);
       this.addTaker(value, stock - bidFee, bidFee, value);
       if (taker.type === TYPE_MARKET) taker.leftMoney -= BigInt(value);
       addInt64(orders.freeze, orders.freezeWords, slot, -stock);

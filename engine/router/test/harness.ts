@@ -88,7 +88,7 @@ export function totalOf(router: Router, asset: number): bigint {
   return total;
 }
 
-/** The first negative cell of the table, or null. Reads every cell once (Atomics loads). */
+/** The first negative cell of the table, or null. Reads every cell once (under its row lock, as every reader must). */
 export function negativeCell(router: Router): string | null {
   const b = router.balances;
   const rows = b.users.size;
