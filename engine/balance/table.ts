@@ -208,6 +208,22 @@ export class BalanceTable {
     this.deltas?.addUnits(row, asset, units, 0);
   }
 
+  /**
+   * Both legs of one side of a deal under one lock: `paid` units of `paidAsset` leave the row's
+   * frozen funds, `received` units of `receivedAsset` arrive in its available balance.
+   */
+  settleUnits(row: number, paidAsset: number, paid: number, receivedAsset: number, received: number): void {
+    this.lock(row);
+    if (paid !== 0) addInt64(this.cells, this.words, this.cell(row, paidAsset) + 1, -paid);
+    if (received !== 0) addInt64(this.cells, this.words, this.cell(row, receivedAsset), received);
+    this.unlock(row);
+    const deltas = this.deltas;
+    if (deltas !== null) {
+      if (paid !== 0) deltas.addUnits(row, paidAsset, 0, -paid);
+      if (received !== 0) deltas.addUnits(row, receivedAsset, received, 0);
+    }
+  }
+
   /** True when the cell at `at` holds at least `units` (call under the row's lock). */
   private atLeast(at: number, units: number): boolean {
     const high = this.words[at * 2 + 1]! | 0;

@@ -129,13 +129,11 @@ export class Matcher {
     const taker = this.taker;
     if (spec === null || taker === null) return;
     const isAsk = taker.side === SIDE_ASK;
-    if (this.takerPaid !== 0) {
-      this.balances.spendFrozenUnits(this.takerRow, isAsk ? spec.stock.index : spec.money.index, this.takerPaid);
-      taker.freeze -= BigInt(this.takerPaid);
+    if (this.takerPaid !== 0 || this.takerReceived !== 0) {
+      this.balances.settleUnits(this.takerRow, isAsk ? spec.stock.index : spec.money.index, this.takerPaid,
+        isAsk ? spec.money.index : spec.stock.index, this.takerReceived);
     }
-    if (this.takerReceived !== 0) {
-      this.balances.creditUnits(this.takerRow, isAsk ? spec.money.index : spec.stock.index, this.takerReceived);
-    }
+    if (this.takerPaid !== 0) taker.freeze -= BigInt(this.takerPaid);
     if (this.takerFees !== 0) taker.dealFee += BigInt(this.takerFees);
     if (this.takerMoney !== 0) taker.dealMoney += BigInt(this.takerMoney);
     this.takerPaid = 0;
@@ -170,14 +168,12 @@ export class Matcher {
     const makerRow = orders.row[slot]!;
     if (takerIsAsk) {
       // The maker is the bid: pays money from frozen, receives stock net of its fee.
-      this.balances.spendFrozenUnits(makerRow, spec.money.index, value);
-      this.balances.creditUnits(makerRow, spec.stock.index, stock - bidFee);
+      this.balances.settleUnits(makerRow, spec.money.index, value, spec.stock.index, stock - bidFee);
       this.addTaker(stock, value - askFee, askFee, value);
       addInt64(orders.freeze, orders.freezeWords, slot, -value);
       addInt64(orders.dealFee, orders.dealFeeWords, slot, bidFee);
     } else {
-      this.balances.spendFrozenUnits(makerRow, spec.stock.index, stock);
-      this.balances.creditUnits(makerRow, spec.money.index, value - askFee);
+      this.balances.settleUnits(makerRow, spec.stock.index, stock, spec.money.index, value - askFee);
       this.addTaker(value, stock - bidFee, bidFee, value);
       if (taker.type === TYPE_MARKET) taker.leftMoney -= BigInt(value);
       addInt64(orders.freeze, orders.freezeWords, slot, -stock);
