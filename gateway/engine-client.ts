@@ -3,18 +3,26 @@
  * The in-process client calls the method layer directly; the sharded client (engine/router) sends
  * binary commands over rings. Gateways depend only on this interface.
  */
+import type { CodeValue } from '../engine/codes.js';
 import type { Engine } from '../engine/engine.js';
 import { microsNow } from './clock.js';
 import { decodeEvents } from '../engine/core/events.js';
-import type { EventListener, Router } from '../engine/router/router.js';
+import type { EventListener, ReplyCallback, Router } from '../engine/router/router.js';
 import { LocalBackend, type EngineBackend } from './rpc/backend.js';
 import { callEngineMethod, engineMethodNames, type RpcContext, type RpcOutcome } from './rpc/engine-methods.js';
+import { submitOrder, type OrderCommand } from './rpc/order-entry.js';
 
 export interface EngineClient {
   /** Method names this client serves. */
   readonly methods: ReadonlySet<string>;
   /** Runs one method. Bad params resolve to the protocol's error; the promise never rejects on client input. */
   call(method: string, params: readonly unknown[]): Promise<RpcOutcome>;
+  /**
+   * Order entry without a promise per command (WebSocket order entry): sends a checked place or
+   * cancel, stamped with the current time. Code.OK when sent — `done` is then called exactly once
+   * with the reply (valid only during the call) — else why it was not sent (BUSY, ENGINE_STOPPED, …).
+   */
+  submitOrder(command: OrderCommand, done: ReplyCallback): CodeValue;
   /**
    * Listens to the engine's events (order put/update/finish, deals, balance updates), in the
    * order the engine produced them (per shard), once the command that caused them has run.
@@ -32,22 +40,33 @@ export class InProcessEngineClient implements EngineClient {
   readonly backend: LocalBackend;
   private readonly listeners: EventListener[] = [];
 
-  constructor(readonly engine: Engine, clock: () => number = microsNow) {
+  constructor(readonly engine: Engine, private readonly clock: () => number = microsNow) {
     this.backend = new LocalBackend(engine);
     this.context = { backend: this.backend, now: clock };
   }
 
   call(method: string, params: readonly unknown[]): Promise<RpcOutcome> {
-    const events = this.engine.events;
-    events.reset();
+    this.engine.events.reset();
     const outcome = Promise.resolve(callEngineMethod(this.context, method, params));
-    if (events.count > 0 && this.listeners.length > 0) {
-      const records = decodeEvents(events.data(), events.strings);
-      void outcome.then(() => {
-        for (const listener of this.listeners) listener(records);
-      });
-    }
+    this.emitEvents(outcome);
     return outcome;
+  }
+
+  submitOrder(command: OrderCommand, done: ReplyCallback): CodeValue {
+    this.engine.events.reset();
+    const code = submitOrder(this.backend, command, this.clock(), done);
+    this.emitEvents(Promise.resolve());
+    return code;
+  }
+
+  /** Hands the events of the command just run to the listeners once `answered` settles (after its reply). */
+  private emitEvents(answered: Promise<unknown>): void {
+    const events = this.engine.events;
+    if (events.count === 0 || this.listeners.length === 0) return;
+    const records = decodeEvents(events.data(), events.strings);
+    void answered.then(() => {
+      for (const listener of this.listeners) listener(records);
+    });
   }
 
   onEvents(listener: EventListener): void {
@@ -62,9 +81,13 @@ export class ShardedEngineClient implements EngineClient {
 
   readonly backend: EngineBackend;
 
-  constructor(readonly router: Router, clock: () => number = microsNow) {
+  constructor(readonly router: Router, private readonly clock: () => number = microsNow) {
     this.backend = router;
     this.context = { backend: router, now: clock };
+  }
+
+  submitOrder(command: OrderCommand, done: ReplyCallback): CodeValue {
+    return submitOrder(this.router, command, this.clock(), done);
   }
 
   onEvents(listener: EventListener): void {

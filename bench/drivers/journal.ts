@@ -6,12 +6,15 @@
  *  - replayDirectory: the journal replayed (engine/journal/replay.ts) into fresh engines laid out
  *    as the router's shards, as start-up recovery does, timed;
  *  - buildRestingState / measureSnapshot: an engine holding N resting orders of N users built
- *    directly, then captured, written (encode, temp file, fdatasync, rename), read back and
- *    restored into a fresh engine, each step timed, the result checked by state hash.
+ *    directly; the raw copies a snapshot takes while the shards are paused, then (after more
+ *    commands changed the engine) the image derived from them, encoded and written (temp file,
+ *    fdatasync, rename), read back and restored into a fresh engine, each step timed, the result
+ *    checked by state hash against the engine's at the copy.
  */
 import { closeSync, fdatasyncSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
+import { validateConfig } from '../../conf/load.js';
 import type { Config } from '../../conf/schema.js';
 import { BalanceTable } from '../../engine/balance/table.js';
 import { SIDE_ASK, SIDE_BID } from '../../engine/book/order-columns.js';
@@ -22,7 +25,13 @@ import { readDurableEpoch } from '../../engine/journal/commit-log.js';
 import { byUserModulo, replayJournal, type ReplayStats } from '../../engine/journal/replay.js';
 import { listSegments } from '../../engine/journal/segment-files.js';
 import { readShardLog } from '../../engine/journal/segment-reader.js';
-import { captureSnapshot, readSnapshot, restoreSnapshot, writeSnapshot } from '../../engine/journal/snapshot.js';
+import { keyCount } from '../../engine/balance/update-keys.js';
+import { encodeSnapshot } from '../../engine/journal/snapshot-codec.js';
+import {
+  captureSnapshot, composeSnapshot, CopyBuffers, copyBalances, copyEngine, engineImageOf, namesOf, readSnapshot, restoreSnapshot, writeSnapshot,
+  writeSnapshotFile,
+} from '../../engine/journal/snapshot.js';
+import { Router } from '../../engine/router/router.js';
 import { stateHash } from '../../engine/journal/state-hash.js';
 import { dealMoney, stockUnits } from '../../engine/money/specs.js';
 import { assignShards } from '../../engine/router/assignment.js';
@@ -146,30 +155,73 @@ export function buildRestingState(config: Readonly<Config>, orders: number): Res
 }
 
 export interface SnapshotFigures {
-  readonly captureMs: number;
-  /** Encode, write the temp file, fdatasync, rename, sync the directory. */
+  /** The pause: what a paused shard copies (copyEngine: every book's columns, links, level heads, key-log mark, labels, ids), into buffers a previous snapshot used. */
+  readonly pauseBooksMs: number;
+  /** The pause, the router's part: the balance table's cells and row → user map (copyBalances), likewise. */
+  readonly pauseBalancesMs: number;
+  /** The same copies into new buffers (the first snapshot of a process: a page fault per 4 KiB). */
+  readonly firstPauseBooksMs: number;
+  readonly firstPauseBalancesMs: number;
+  /** Background: the book-ordered image from the copies (one walk per book, columns gathered). */
+  readonly deriveMs: number;
+  /** Background: the file's bytes (encodeSnapshot). */
+  readonly encodeMs: number;
+  /** Background: temp file, fdatasync, rename, directory sync. */
   readonly writeMs: number;
   readonly bytes: number;
   /** Read the file and decode it (checksums included). */
   readonly readMs: number;
   /** Load the decoded image into a fresh engine. */
   readonly restoreMs: number;
+  /** CPU of the pause and the background part. */
   readonly cpuSeconds: number;
   readonly balanceRows: number;
   readonly updateKeys: number;
+  /** Commands the engine ran between the copies and the background part (none of them may reach the file). */
+  readonly changedAfter: number;
 }
 
-/** Takes a snapshot of `engine` into `dir`, reads it back into a fresh engine and checks the state hash. */
-export function measureSnapshot(engine: Engine, config: Readonly<Config>, dir: string): SnapshotFigures {
+/**
+ * Takes a snapshot of `engine` (as built by buildRestingState, `orders` orders) into `dir` the way
+ * router.snapshot() does, each step timed: the raw copies (the pause; twice, the first into new
+ * buffers, the second into the same ones as every later snapshot does), then — after the engine has
+ * gone on changing: `churn` cancels, deposits for new users and new orders in the freed slots —
+ * the image derived from the copies, encoded and written (the background part). Reads the file back
+ * into a fresh engine and checks its state hash against the engine's at the copy.
+ */
+export function measureSnapshot(engine: Engine, config: Readonly<Config>, dir: string, orders: number, churn = 10_000): SnapshotFigures {
   const ms = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e6;
-  const cpu = process.cpuUsage();
+  const atCopy = stateHash([engine]);
+  const engineBuffers = new CopyBuffers();
+  const tableBuffers = new CopyBuffers();
   let t = process.hrtime.bigint();
-  const image = captureSnapshot([engine], 1);
-  const captureMs = ms(t);
+  copyEngine(engine, engineBuffers);
+  const firstPauseBooksMs = ms(t);
   t = process.hrtime.bigint();
-  const path = writeSnapshot(dir, image);
+  copyBalances(engine.balances, tableBuffers);
+  const firstPauseBalancesMs = ms(t);
+  const cpu = process.cpuUsage();
+  t = process.hrtime.bigint();
+  const copy = copyEngine(engine, engineBuffers);
+  const pauseBooksMs = ms(t);
+  t = process.hrtime.bigint();
+  const balances = copyBalances(engine.balances, tableBuffers);
+  const pauseBalancesMs = ms(t);
+  let cpuSeconds = cpuSecondsSince(cpu);
+
+  const changedAfter = churnRestingState(engine, config, orders, churn);
+
+  const background = process.cpuUsage();
+  t = process.hrtime.bigint();
+  const image = composeSnapshot(1, namesOf(engine.specs), balances, [engineImageOf(copy)]);
+  const deriveMs = ms(t);
+  t = process.hrtime.bigint();
+  const encoded = encodeSnapshot(image);
+  const encodeMs = ms(t);
+  t = process.hrtime.bigint();
+  const path = writeSnapshotFile(dir, image.epoch, encoded);
   const writeMs = ms(t);
-  const cpuSeconds = cpuSecondsSince(cpu);
+  cpuSeconds += cpuSecondsSince(background);
   const bytes = statSync(path).size;
   t = process.hrtime.bigint();
   const read = readSnapshot(path);
@@ -178,6 +230,128 @@ export function measureSnapshot(engine: Engine, config: Readonly<Config>, dir: s
   t = process.hrtime.bigint();
   restoreSnapshot(read, [fresh]);
   const restoreMs = ms(t);
-  if (stateHash([fresh]) !== stateHash([engine])) throw new Error('snapshot: the restored state differs from the captured one (state hash)');
-  return { captureMs, writeMs, bytes, readMs, restoreMs, cpuSeconds, balanceRows: image.balances.users.length, updateKeys: image.updateKeys.length };
+  if (stateHash([fresh]) !== atCopy) throw new Error('snapshot: the restored state differs from the state at the copy (state hash)');
+  if (atCopy === stateHash([engine])) throw new Error('snapshot: the churn after the copy changed nothing');
+  return {
+    pauseBooksMs, pauseBalancesMs, firstPauseBooksMs, firstPauseBalancesMs, deriveMs, encodeMs, writeMs, bytes, readMs, restoreMs, cpuSeconds,
+    balanceRows: image.balances.users.length, updateKeys: keyCount(image.updateKeys), changedAfter,
+  };
+}
+
+/**
+ * Changes a state built by buildRestingState(config, orders): cancels `n` of its orders (spread over
+ * the books), then funds `n` new users (new balance rows and keys) whose orders take the freed
+ * slots. Returns the commands run.
+ */
+export function churnRestingState(engine: Engine, config: Readonly<Config>, orders: number, n: number): number {
+  const markets = engine.specs.markets;
+  const time = TIME0 + orders + 1;
+  const stride = Math.max(1, Math.floor(orders / n));
+  for (let k = 0; k < n; k++) {
+    const i = (k * stride) % orders; // order i has id i + 1 and belongs to user i + 1 (the fee account is 0)
+    const code = engine.cancel(i + 1, markets[i % markets.length]!.index, i + 1, time);
+    if (code !== Code.OK) throw new Error(`snapshot churn: cancel of order ${i + 1} failed with code ${code}`);
+    if ((k & 1023) === 1023) engine.events.reset();
+  }
+  for (let k = 0; k < n; k++) {
+    let user = 0x4000_0000 + k; // above every user of the state
+    if (user === config.engine.fee_account) user += n;
+    const market = markets[k % markets.length]!;
+    const lots = market.minAmountLots;
+    const price = 1000 * Math.max(1, 10 ** Math.max(0, market.moneyPrec - 3)) * 2; // an ask far above every bid
+    let code = engine.updateBalance(user, market.stock.index, 'deposit', orders + 1 + k, stockUnits(market, lots), '', time);
+    if (code === Code.OK) code = engine.placeLimit(user, market.index, SIDE_ASK, lots, price, 0, 0, 0, time);
+    if (code !== Code.OK) throw new Error(`snapshot churn: new order of user ${user} failed with code ${code}`);
+    if ((k & 1023) === 1023) engine.events.reset();
+  }
+  engine.events.reset();
+  return 3 * n;
+}
+
+export interface RouterSnapshotRound {
+  /** router.snapshot()'s figures: shards paused (request → resume), background part (resume → file durable). */
+  readonly pauseMs: number;
+  readonly writeMs: number;
+  readonly bytes: number;
+  /** Commands of the trader acknowledged while the snapshot ran (request → file durable), and the slowest of them. */
+  readonly commandsDuring: number;
+  readonly maxLatencyMs: number;
+}
+
+export interface RouterSnapshotRun {
+  readonly rounds: readonly RouterSnapshotRound[];
+  /** Router.start on the state's snapshot: recovery (read, restore) and the shards' restore. */
+  readonly startSeconds: number;
+  /** The trader's commands outside snapshots, and the slowest of them. */
+  readonly commandsOutside: number;
+  readonly maxLatencyOutsideMs: number;
+}
+
+/**
+ * The state of `engine` through the real thing: written as the snapshot of a journal directory,
+ * a Router started on it (`shards` shard workers, journal fsync), then `rounds` router.snapshot()
+ * while a trader places and cancels one order at a time all along (one command in flight: its
+ * slowest acknowledgement during a snapshot bounds how long matching stopped).
+ */
+export async function measureRouterSnapshots(engine: Engine, config: Readonly<Config>, dir: string, rounds: number, shards: number): Promise<RouterSnapshotRun> {
+  writeSnapshot(dir, captureSnapshot([engine], 1));
+  const routerConfig = validateConfig({
+    ...config,
+    engine: { ...config.engine, shards, assignment: {} },
+    journal: { ...config.journal, dir, durability: 'fsync', snapshot_interval_s: 0 },
+  });
+  const started = process.hrtime.bigint();
+  const router = await Router.start(routerConfig);
+  const startSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  try {
+    const market = router.specs.markets[0]!;
+    const user = 0x7000_0000;
+    let time = TIME0 + 1e12;
+    const funded = await router.updateBalance(user, market.stock.index, 'deposit', 1, stockUnits(market, market.minAmountLots) * 1000n, '', time);
+    if (funded.code !== Code.OK) throw new Error(`router snapshot: funding failed with code ${funded.code}`);
+    const price = 1000 * Math.max(1, 10 ** Math.max(0, market.moneyPrec - 3)) * 3; // above every bid: rests
+    let running = true;
+    let during = false;
+    const counts = { inside: 0, outside: 0 };
+    const slowest = { inside: 0n, outside: 0n };
+    const record = (t0: bigint): void => {
+      const ns = process.hrtime.bigint() - t0;
+      const key = during ? 'inside' : 'outside';
+      counts[key]++;
+      if (ns > slowest[key]) slowest[key] = ns;
+    };
+    const trader = (async () => {
+      while (running) {
+        let t0 = process.hrtime.bigint();
+        const placed = await router.placeLimit(user, market.index, SIDE_ASK, market.minAmountLots, price, 0, 0, 'bench', ++time);
+        record(t0);
+        const id = placed.orders[0]?.id;
+        if (placed.code !== Code.OK || id === undefined) throw new Error(`router snapshot: place failed with code ${placed.code}`);
+        t0 = process.hrtime.bigint();
+        const cancelled = await router.cancel(user, market.index, id, ++time);
+        record(t0);
+        if (cancelled.code !== Code.OK) throw new Error(`router snapshot: cancel failed with code ${cancelled.code}`);
+      }
+    })();
+    const out: RouterSnapshotRound[] = [];
+    try {
+      for (let r = 0; r < rounds; r++) {
+        // Between snapshots the shards page in their copy buffers a little per batch (the trader keeps them busy).
+        await new Promise((resolve) => setTimeout(resolve, r === 0 ? 2_000 : 300));
+        counts.inside = 0;
+        slowest.inside = 0n;
+        during = true;
+        const s = await router.snapshot();
+        during = false;
+        out.push({ pauseMs: s.pauseMs, writeMs: s.writeMs, bytes: s.bytes, commandsDuring: counts.inside, maxLatencyMs: Number(slowest.inside) / 1e6 });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      running = false;
+      await trader;
+    }
+    return { rounds: out, startSeconds, commandsOutside: counts.outside, maxLatencyOutsideMs: Number(slowest.outside) / 1e6 };
+  } finally {
+    await router.stop();
+  }
 }

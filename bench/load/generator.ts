@@ -18,9 +18,12 @@ import { HttpLoad, type HttpPhase } from './http-load.js';
 import { Progress, count } from './progress.js';
 import { RequestFormatter } from './protocol.js';
 import { WsLoad, type WsPhase } from './ws-load.js';
+import { WsOrderLoad, type OrderEncoding, type WsOrderPhase } from './ws-orders.js';
+
+export type LoadWorkload = 'http' | 'ws' | 'ws-binary';
 
 export interface LoadJob {
-  readonly workload: 'http' | 'ws';
+  readonly workload: LoadWorkload;
   readonly configPath: string;
   readonly host: string;
   readonly httpPort: number;
@@ -31,11 +34,16 @@ export interface LoadJob {
   readonly commands: number;
   readonly seconds: number;
   readonly warmupSeconds: number;
-  /** HTTP keep-alive connections (workload http), or WebSocket sessions sending requests (workload ws). */
+  /** HTTP keep-alive connections (workload http), or WebSocket order-entry sessions (workloads ws, ws-binary). */
   readonly connections: number;
   /** Open-loop rate; null = half the saturation phase's rate. */
   readonly rate: number | null;
-  /** Workload ws: requests in flight per session, the HTTP order rate and connections, the server.auth tokens by user. */
+  /** Workloads ws, ws-binary: order entry's encoding, orders in flight per session, most orders per frame (batch, binary). */
+  readonly orderEncoding: OrderEncoding;
+  readonly orderPipeline: number;
+  readonly frameOrders: number;
+  /** Workload ws, after order entry: querying sessions and their requests in flight, the HTTP order rate and connections behind the pushes, the server.auth tokens by user. */
+  readonly querySessions: number;
   readonly pipeline: number;
   readonly orderRate: number;
   readonly orderConnections: number;
@@ -54,8 +62,11 @@ export interface PhaseCpu {
 }
 
 export interface LoadReport {
-  readonly workload: 'http' | 'ws';
+  readonly workload: LoadWorkload;
   readonly generateSeconds: number;
+  /** Workloads ws, ws-binary: the order-entry phases. */
+  readonly orders: readonly (WsOrderPhase & { cpu: PhaseCpu })[];
+  readonly orderSessions: number;
   /** Commands of the stream used (sent or skipped) over all phases. */
   readonly position: number;
   readonly http: readonly (HttpPhase & { cpu: PhaseCpu })[];
@@ -81,9 +92,37 @@ async function measured<T>(job: LoadJob, f: () => Promise<T>): Promise<T & { cpu
   return { ...result, cpu: { client, server, clientLoopDelay } };
 }
 
-function summaryLine(kind: string, p: { name: string; replies: number; seconds: number; latency: { p50_us: number | null; p99_us: number | null } }): string {
+function summaryLine(kind: string, p: { name: string; replies: number; seconds: number; latency: { p50_us: number | null; p99_us: number | null } }, unit = 'req/s'): string {
   const us = (x: number | null): string => (x === null ? '—' : x.toFixed(0));
-  return `load ${kind} ${p.name}: ${count(p.replies / p.seconds)} req/s over ${p.seconds.toFixed(1)} s, p50 ${us(p.latency.p50_us)} µs, p99 ${us(p.latency.p99_us)} µs`;
+  return `load ${kind} ${p.name}: ${count(p.replies / p.seconds)} ${unit} over ${p.seconds.toFixed(1)} s, p50 ${us(p.latency.p50_us)} µs, p99 ${us(p.latency.p99_us)} µs`;
+}
+
+/** Workloads ws, ws-binary: order entry over WebSocket — warm-up, saturation, open loop — then the sessions are closed. */
+async function orderEntry(job: LoadJob, fmt: RequestFormatter, progress: Progress): Promise<{ phases: (WsOrderPhase & { cpu: PhaseCpu })[]; sessions: number }> {
+  const load = new WsOrderLoad({
+    host: job.host, port: job.wsPort, users: job.tokens.slice(0, job.connections),
+    encoding: job.orderEncoding, pipeline: job.orderPipeline, frameOrders: job.frameOrders,
+  }, fmt, progress);
+  const kind = `ws orders (${job.orderEncoding})`;
+  progress.log(`load ${kind}: ${job.connections} sessions (server.auth), ${job.orderPipeline} orders in flight each` +
+    `${job.orderEncoding === 'json' ? ', one request per frame' : `, at most ${job.frameOrders} per frame`}`);
+  try {
+    await load.connect();
+    const phases: (WsOrderPhase & { cpu: PhaseCpu })[] = [];
+    phases.push(await measured(job, () => load.phase('warm-up', job.warmupSeconds, null)));
+    progress.clear();
+    const saturation = await measured(job, () => load.phase('saturation', job.seconds, null));
+    phases.push(saturation);
+    progress.log(summaryLine(kind, saturation, 'orders/s'));
+    const rate = job.rate ?? Math.max(1, Math.round(saturation.replies / saturation.seconds / 2));
+    const open = await measured(job, () => load.phase('open-loop', job.seconds, rate));
+    phases.push(open);
+    progress.log(summaryLine(kind, open, 'orders/s'));
+    return { phases, sessions: load.sessionCount };
+  } finally {
+    progress.clear();
+    load.close();
+  }
 }
 
 async function run(job: LoadJob): Promise<LoadReport> {
@@ -93,13 +132,16 @@ async function run(job: LoadJob): Promise<LoadReport> {
   const w: Workload = generateWorkload(config, { commands: job.commands, seed: job.seed });
   const generateSeconds = (performance.now() - t0) / 1000;
   const fmt = new RequestFormatter(w);
+  const orders = job.workload === 'http' ? { phases: [], sessions: 0 } : await orderEntry(job, fmt, progress);
   const httpConnections = job.workload === 'http' ? job.connections : job.orderConnections;
-  const http = new HttpLoad(await openConnections(job.host, job.httpPort, httpConnections), fmt, job.workload === 'http' ? progress : null);
+  const http = new HttpLoad(await openConnections(job.host, job.httpPort, job.workload === 'ws-binary' ? 0 : httpConnections), fmt, job.workload === 'http' ? progress : null);
   const httpPhases: (HttpPhase & { cpu: PhaseCpu })[] = [];
   const wsPhases: (WsPhase & { cpu: PhaseCpu; pushLatency: LatencySummary })[] = [];
   let ws: WsLoad | null = null;
   try {
-    if (job.workload === 'http') {
+    if (job.workload === 'ws-binary') {
+      // order entry only
+    } else if (job.workload === 'http') {
       httpPhases.push(await measured(job, () => http.phase('warm-up', job.warmupSeconds, null)));
       progress.clear();
       const saturation = await measured(job, () => http.phase('saturation', job.seconds, null));
@@ -116,7 +158,7 @@ async function run(job: LoadJob): Promise<LoadReport> {
         users: job.tokens,
         markets: w.markets.map((m) => m.name),
         assets: [...new Set(w.markets.flatMap((m) => [m.stock.name, m.money.name]))],
-        queryConnections: job.connections,
+        queryConnections: job.querySessions,
         pipeline: job.pipeline,
       }, progress);
       progress.log(`load ws: opening ${count(job.tokens.length)} WebSocket sessions (server.auth, order/asset/depth.subscribe)`);
@@ -148,6 +190,8 @@ async function run(job: LoadJob): Promise<LoadReport> {
   return {
     workload: job.workload,
     generateSeconds: Math.round(generateSeconds * 1000) / 1000,
+    orders: orders.phases,
+    orderSessions: orders.sessions,
     position: http.position,
     http: httpPhases,
     ws: wsPhases,

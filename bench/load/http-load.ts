@@ -64,7 +64,6 @@ interface Slot {
 
 export class HttpLoad {
   private readonly slots: Slot[];
-  private cursor = 0;
   private requestId = 0;
   private run: PhaseRun | null = null;
   onPlaced: PlacedListener | null = null;
@@ -82,9 +81,9 @@ export class HttpLoad {
     });
   }
 
-  /** Commands used so far (the position in the stream). */
+  /** Commands used so far (the position in the stream, shared with the WebSocket order entry). */
   get position(): number {
-    return this.cursor;
+    return this.fmt.cursor;
   }
 
   get connections(): number {
@@ -115,8 +114,8 @@ export class HttpLoad {
   send(slot: Slot, intended: number, run: PhaseRun): boolean {
     const fmt = this.fmt;
     const n = fmt.w.commands;
-    while (this.cursor < n) {
-      const i = this.cursor++;
+    while (fmt.cursor < n) {
+      const i = fmt.cursor++;
       const id = ++this.requestId;
       const body = fmt.body(i, id, SOURCE);
       if (body === null) {
@@ -233,7 +232,7 @@ class PhaseRun {
       const i = slot.command;
       const method = fmt.method(i);
       const market = fmt.market(i);
-      const checked = checkOrderReply(body, slot.requestId, fmt.w.user[i]!, market.name);
+      const checked = checkOrderReply(body, slot.requestId, fmt.userOf(i), market.name);
       this.byMethod.set(method, (this.byMethod.get(method) ?? 0) + 1);
       if (checked.code !== null) {
         const key = `${method} ${checked.code}`;

@@ -57,6 +57,10 @@ export function checkEnvelope(body: string, id: number): { error: { code: number
   } catch {
     return fail('reply is not JSON', body);
   }
+  return envelopeOf(reply, id, body);
+}
+
+function envelopeOf(reply: unknown, id: number, body: string): { error: { code: number; message: string } | null; result: unknown } {
   if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) fail('reply is not an object', body);
   const r = reply as Record<string, unknown>;
   if (r.id !== id) fail(`reply id ${String(r.id)} for request ${id}`, body);
@@ -73,7 +77,17 @@ const ORDER_FIELDS = ['market', 'source', 'price', 'amount', 'taker_fee', 'maker
 
 /** Checks the reply to a place or cancel: an error, or the order object with the fields the protocol promises. */
 export function checkOrderReply(body: string, id: number, user: number, market: string): Checked {
-  const { error, result } = checkEnvelope(body, id);
+  return checkOrderEnvelope(checkEnvelope(body, id), body, user, market);
+}
+
+/** Checks one parsed reply of a batch (an element of the reply array) as checkOrderReply does. */
+export function checkOrderItem(item: unknown, id: number, user: number, market: string, body: string): Checked {
+  return checkOrderEnvelope(envelopeOf(item, id, body), body, user, market);
+}
+
+function checkOrderEnvelope(
+  { error, result }: { error: { code: number; message: string } | null; result: unknown }, body: string, user: number, market: string,
+): Checked {
   if (error !== null) return { code: error.code, orderId: 0, traded: false };
   const o = result as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null) return fail('order reply without an order', body);
@@ -86,8 +100,12 @@ export function checkOrderReply(body: string, id: number, user: number, market: 
 
 /** Formats the workload's commands as request bodies, resolving cancel targets to the server's ids. */
 export class RequestFormatter {
+  /** The position in the command stream, shared by every sender of a run (the books carry over). */
+  cursor = 0;
   /** Server id of each predicted order id (0: not known). */
   private readonly actual: Float64Array;
+  /** The user who placed each predicted order id, when not the stream's (WebSocket sessions place as their own user); 0 = the stream's. */
+  private readonly owner: Uint32Array;
   /** Predicted id of the order each place command creates (0 for cancels). */
   private readonly predicted: Float64Array;
   private readonly amountText: (m: MarketSpec, lots: number) => string;
@@ -100,6 +118,7 @@ export class RequestFormatter {
     let next = 1;
     for (let i = 0; i < n; i++) if (w.op[i] !== Op.CANCEL) this.predicted[i] = next++;
     this.actual = new Float64Array(next);
+    this.owner = new Uint32Array(next);
     const byIndex: (MarketSpec | undefined)[] = [];
     for (const m of w.markets) byIndex[m.index] = m;
     this.specs = byIndex;
@@ -130,7 +149,7 @@ export class RequestFormatter {
     if (op === Op.CANCEL) {
       const target = this.actual[w.target[i]!] ?? 0;
       if (target === 0) return null;
-      return `{"id":${id},"method":"order.cancel","params":[${user},"${m.name}",${target}]}`;
+      return `{"id":${id},"method":"order.cancel","params":[${this.userOf(i)},"${m.name}",${target}]}`;
     }
     const [taker, maker] = this.fee(m);
     const amount = this.amountText(m, w.amount[i]!);
@@ -141,9 +160,42 @@ export class RequestFormatter {
     return `{"id":${id},"method":"order.put_limit","params":[${user},"${m.name}",${w.side[i]},"${amount}","${price}","${taker}","${maker}","${source}"]}`;
   }
 
-  /** Records the server's id of the order command i placed. */
-  placed(i: number, serverId: number): void {
+  /** The user HTTP sends command i for: its own, except a cancel of an order a WebSocket session placed as its user. */
+  userOf(i: number): number {
+    const w = this.w;
+    return (w.op[i] === Op.CANCEL ? this.owner[w.target[i]!] : 0) || w.user[i]!;
+  }
+
+  /** The server's id of the order cancel command i targets, or 0 when not known (its place is in flight or failed). */
+  cancelTarget(i: number): number {
+    return this.actual[this.w.target[i]!] ?? 0;
+  }
+
+  /**
+   * The WebSocket request of command i (the HTTP params without the user id: the session's user
+   * places it), or null for a cancel whose target's server id is not known (skip it).
+   */
+  wsBody(i: number, id: number, source: string): string | null {
+    const w = this.w;
+    const m = this.market(i);
+    const op = w.op[i];
+    if (op === Op.CANCEL) {
+      const target = this.cancelTarget(i);
+      return target === 0 ? null : `{"id":${id},"method":"order.cancel","params":["${m.name}",${target}]}`;
+    }
+    const [taker, maker] = this.fee(m);
+    const amount = this.amountText(m, w.amount[i]!);
+    if (op === Op.MARKET) return `{"id":${id},"method":"order.put_market","params":["${m.name}",${w.side[i]},"${amount}","${taker}","${source}"]}`;
+    const price = fixed(w.price[i]!, m.moneyPrec);
+    return `{"id":${id},"method":"order.put_limit","params":["${m.name}",${w.side[i]},"${amount}","${price}","${taker}","${maker}","${source}"]}`;
+  }
+
+  /** Records the server's id of the order command i placed (by `user` when not the stream's user). */
+  placed(i: number, serverId: number, user = 0): void {
     const p = this.predicted[i] ?? 0;
-    if (p > 0) this.actual[p] = serverId;
+    if (p > 0) {
+      this.actual[p] = serverId;
+      if (user !== 0 && user !== this.w.user[i]) this.owner[p] = user;
+    }
   }
 }

@@ -3,7 +3,8 @@
  * in a child process for the load suite, in a temporary directory: a config on the embedded
  * defaults with both listeners on 127.0.0.1 at free ports, the default admin rule (balance.update
  * from loopback), engine.shards and journal.durability as asked, and WebSocket limits opened for
- * load (a request rate no client of the benchmark can reach, tokens for server.auth); the journal
+ * load (a request rate no client of the benchmark can reach, 64 MiB of unread replies per
+ * connection, tokens for server.auth); the journal
  * (always on with npm start) goes to the temporary directory, which starts empty. Waits until HTTP
  * answers; stop() sends SIGTERM and waits for the exit (SIGKILL after a grace period), then removes
  * the temporary directory.
@@ -82,6 +83,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       host: HOST,
       port: wsPort,
       max_requests_per_second: 1_000_000,
+      // Order entry keeps thousands of replies in flight per session: a generator busy for a moment must not count as a slow reader.
+      max_backpressure_bytes: 1 << 26,
       auth: { tokens: { ...options.tokens } },
     },
   };

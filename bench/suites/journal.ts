@@ -10,12 +10,15 @@
  *    another fresh router an open loop at half that rate (acknowledgement latency from the
  *    intended send time, HDR histogram, every command; `--rate` overrides the rate), and a light
  *    open loop at LIGHT_RATE on a third (extras `light_*`): every mode sustains it, so its latency
- *    is what one acknowledgement costs (for `fsync`: group commit, about two fdatasyncs);
+ *    is what one acknowledgement costs (for `fsync`: group commit, one fdatasync of the batch's shard);
  *  - `replay`: the journal the `fsync` closed loop wrote, replayed (engine/journal/replay.ts) into
  *    fresh engines laid out as the router's shards, as start-up recovery does: events/s;
  *  - `snapshot`: an engine holding 1,000,000 resting orders of 1,000,000 funded users (so as many
- *    balance rows and balance.update keys), built directly; capture, write (encode, temp file,
- *    fdatasync, rename), read + decode and restore into a fresh engine, each timed; bytes on disk.
+ *    balance rows and balance.update keys), built directly; the pause (raw copies of the books and
+ *    the balance table), then after 30,000 more commands the background part (book order, encode,
+ *    temp file, fdatasync, rename), read + decode and restore into a fresh engine, each timed; bytes
+ *    on disk. Then that state through a Router (`--shards`): router.snapshot() three times under a
+ *    one-in-flight place/cancel trader: the pause, the background time, the trader's slowest reply.
  *
  * Journals live in a temporary directory under os.tmpdir() (removed afterwards); the `fsync`
  * workload also probes one small append + fdatasync there (the floor of its latency).
@@ -29,7 +32,7 @@ import type { Config } from '../../conf/schema.js';
 import { Router } from '../../engine/router/router.js';
 import type { ShardStats } from '../../engine/shard/loop.js';
 import {
-  fdatasyncProbe, journalShape, measureSnapshot, replayDirectory, buildRestingState, type JournalShape, type ReplayRun,
+  fdatasyncProbe, journalShape, measureRouterSnapshots, measureSnapshot, replayDirectory, buildRestingState, type JournalShape, type ReplayRun,
 } from '../drivers/journal.js';
 import {
   checkRouterConservation, dealCounter, driveRouter, duplicateIds, fundThroughRouter, planWorkload, restingOnRouter, shardedConfig,
@@ -51,6 +54,10 @@ const OPEN_WINDOW = 16_384;
 const OPEN_SHARE = 0.5;
 const REPLAY_RUNS = 3;
 const SNAPSHOT_ORDERS = 1_000_000;
+/** Commands × 3 that change the engine between the snapshot's copies and its background part. */
+const SNAPSHOT_CHURN = 10_000;
+/** router.snapshot() calls in the router part of `snapshot`. */
+const SNAPSHOT_ROUNDS = 3;
 const PROBE_ROUNDS = 500;
 const PROBE_BYTES = 4096;
 /** The light open loop: a rate every mode sustains, so that its latency is one acknowledgement's, not queueing. */
@@ -99,7 +106,7 @@ async function runJournalSuite(options: SuiteOptions): Promise<WorkloadResult[]>
         if (outcome.journal !== null) rmSync(outcome.journal, { recursive: true, force: true });
       }
     }
-    if (only.includes(SNAPSHOT)) results.push(measureSnapshotWorkload(root, options.log));
+    if (only.includes(SNAPSHOT)) results.push(await measureSnapshotWorkload(root, options));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -242,7 +249,7 @@ async function measureMode(
         'latency = acknowledgement time − intended send time in an open loop at half that rate (HDR, every command; when the achieved rate is below the ' +
         `intended one, the run could not sustain it and the figures are queueing), and in a light open loop at ${count(LIGHT_RATE)}/s ` +
         `(${count(LIGHT_COMMANDS)} commands of another stream with the same seed: extras light_*), where it is the cost of one acknowledgement; ` +
-        'an acknowledgement is released only once its epoch is durable (fsync: fdatasync of every shard log and the commit log; nosync: written to the OS); ' +
+        'an acknowledgement is released only once its epoch is durable (fsync: written and fdatasync\'d by every shard that took part in it; nosync: written to the OS); ' +
         'checked: deals, stale cancels, unique order ids, resting orders, conservation of every asset',
     ],
   };
@@ -304,24 +311,43 @@ function measureReplay(fsync: ModeOutcome, plan: Plan, log: (line: string) => vo
     notes: [
       `replay figures: ${count(s.events)} events (${count(s.frames)} frames, ${count(s.epochs)} epochs, ${count(shape.bytes)} bytes) in ${median.seconds.toFixed(3)} s, median of ${REPLAY_RUNS}`,
       'method (journal replay): the journal of the fsync closed loop (funding, warm-up and the run), read, checked (CRC-32C of every frame) and ' +
-        'applied by engine/journal/replay.ts (replayJournal up to the commit log\'s durable epoch) into fresh engines laid out as the router\'s shards ' +
+        'applied by engine/journal/replay.ts (replayJournal up to the durable epoch, readDurableEpoch as at start-up) into fresh engines laid out as the router\'s shards ' +
         'over one fresh balance table, as start-up recovery does (engine construction not timed); ops/s = event records applied per second ' +
         '(ORDER, DEAL, BALANCE, DELTA); checked: conservation of every asset and the resting orders the generator expects',
     ],
   };
 }
 
-/** `snapshot`: 1 M resting orders and 1 M funded users, built directly in an engine. */
-function measureSnapshotWorkload(root: string, log: (line: string) => void): WorkloadResult {
+/** `snapshot`: 1 M resting orders and 1 M funded users, built directly in an engine, then through a Router. */
+async function measureSnapshotWorkload(root: string, options: SuiteOptions): Promise<WorkloadResult> {
+  const log = options.log;
   const config = loadConfig();
   log(`journal: snapshot — building ${count(SNAPSHOT_ORDERS)} resting orders of ${count(SNAPSHOT_ORDERS)} users`);
   const state = buildRestingState(config, SNAPSHOT_ORDERS);
-  log(`journal: snapshot — built in ${state.seconds.toFixed(1)} s; capturing, writing, reading back`);
+  log(`journal: snapshot — built in ${state.seconds.toFixed(1)} s; copying, changing, writing in the background, reading back`);
   const dir = join(root, 'snapshot');
   mkdirSync(dir);
-  const f = measureSnapshot(state.engine, config, dir);
-  const seconds = (f.captureMs + f.writeMs) / 1000;
-  log(`journal: snapshot — ${count(f.bytes)} bytes; capture ${f.captureMs.toFixed(0)} ms, write ${f.writeMs.toFixed(0)} ms, read ${f.readMs.toFixed(0)} ms, restore ${f.restoreMs.toFixed(0)} ms`);
+  const f = measureSnapshot(state.engine, config, dir, state.orders, SNAPSHOT_CHURN);
+  const pauseMs = f.pauseBooksMs + f.pauseBalancesMs;
+  const backgroundMs = f.deriveMs + f.encodeMs + f.writeMs;
+  const firstPauseMs = f.firstPauseBooksMs + f.firstPauseBalancesMs;
+  log(`journal: snapshot — ${count(f.bytes)} bytes; pause ${pauseMs.toFixed(1)} ms (books ${f.pauseBooksMs.toFixed(1)}, balances ${f.pauseBalancesMs.toFixed(1)}; ` +
+    `first snapshot, new buffers: ${firstPauseMs.toFixed(1)}), ` +
+    `background ${backgroundMs.toFixed(0)} ms (derive ${f.deriveMs.toFixed(0)}, encode ${f.encodeMs.toFixed(0)}, write ${f.writeMs.toFixed(0)}), read ${f.readMs.toFixed(0)} ms, restore ${f.restoreMs.toFixed(0)} ms`);
+  const shards = options.shards ?? 1;
+  log(`journal: snapshot — the same state through a Router (${shards} shard${shards === 1 ? '' : 's'}, journal fsync): ${SNAPSHOT_ROUNDS} router.snapshot() under a place/cancel trader`);
+  const routerDir = join(root, 'snapshot-router');
+  mkdirSync(routerDir);
+  const r = await measureRouterSnapshots(state.engine, config, routerDir, SNAPSHOT_ROUNDS, shards);
+  const rounds = r.rounds;
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const routerPause = median(rounds.map((x) => x.pauseMs));
+  const routerWrite = median(rounds.map((x) => x.writeMs));
+  const stall = Math.max(...rounds.map((x) => x.maxLatencyMs));
+  log(`journal: snapshot — router: started in ${r.startSeconds.toFixed(1)} s; pause ${rounds.map((x) => x.pauseMs.toFixed(1)).join(' / ')} ms, ` +
+    `background ${rounds.map((x) => x.writeMs.toFixed(0)).join(' / ')} ms; trader: ${rounds.map((x) => x.commandsDuring).join(' / ')} commands during the snapshots, ` +
+    `slowest ${rounds.map((x) => x.maxLatencyMs.toFixed(1)).join(' / ')} ms (outside: ${count(r.commandsOutside)}, slowest ${r.maxLatencyOutsideMs.toFixed(1)} ms)`);
+  const seconds = (pauseMs + backgroundMs) / 1000;
   return {
     name: SNAPSHOT,
     commands: state.orders,
@@ -340,19 +366,42 @@ function measureSnapshotWorkload(root: string, log: (line: string) => void): Wor
       update_keys: f.updateKeys,
       bytes: f.bytes,
       bytes_per_order: round(f.bytes / state.orders, 1),
-      capture_ms: round(f.captureMs, 1),
+      pause_ms: round(pauseMs, 2),
+      pause_books_ms: round(f.pauseBooksMs, 2),
+      pause_balances_ms: round(f.pauseBalancesMs, 2),
+      first_pause_ms: round(f.firstPauseBooksMs + f.firstPauseBalancesMs, 2),
+      background_ms: round(backgroundMs, 1),
+      derive_ms: round(f.deriveMs, 1),
+      encode_ms: round(f.encodeMs, 1),
       write_ms: round(f.writeMs, 1),
       read_ms: round(f.readMs, 1),
       restore_ms: round(f.restoreMs, 1),
+      changed_after_copy: f.changedAfter,
+      router_shards: shards,
+      router_start_seconds: round(r.startSeconds, 2),
+      router_pause_ms: round(routerPause, 2),
+      router_pause_max_ms: round(Math.max(...rounds.map((x) => x.pauseMs)), 2),
+      router_background_ms: round(routerWrite, 1),
+      router_commands_during: rounds.reduce((n, x) => n + x.commandsDuring, 0),
+      router_slowest_during_ms: round(stall, 2),
+      router_slowest_outside_ms: round(r.maxLatencyOutsideMs, 2),
       build_seconds: round(state.seconds, 2),
     },
     notes: [
       `snapshot figures: ${count(state.orders)} resting orders, ${count(f.balanceRows)} balance rows, ${count(f.updateKeys)} balance.update keys → ` +
-        `${count(f.bytes)} bytes; capture ${f.captureMs.toFixed(0)} ms (the shards' pause), encode + write + fdatasync + rename ${f.writeMs.toFixed(0)} ms, ` +
-        `read + decode ${f.readMs.toFixed(0)} ms, restore into a fresh engine ${f.restoreMs.toFixed(0)} ms`,
+        `${count(f.bytes)} bytes; pause ${pauseMs.toFixed(1)} ms (raw copies: books ${f.pauseBooksMs.toFixed(1)} ms in the shard, balances ` +
+        `${f.pauseBalancesMs.toFixed(1)} ms in the router; ${firstPauseMs.toFixed(1)} ms for a process's first snapshot, into new buffers), background ${backgroundMs.toFixed(0)} ms (book order ${f.deriveMs.toFixed(0)}, encode ` +
+        `${f.encodeMs.toFixed(0)}, write + fdatasync + rename ${f.writeMs.toFixed(0)}), read + decode ${f.readMs.toFixed(0)} ms, restore ${f.restoreMs.toFixed(0)} ms`,
+      `snapshot through the router (${shards} shard${shards === 1 ? '' : 's'}): pause ${rounds.map((x) => x.pauseMs.toFixed(1)).join(' / ')} ms (request → resume), ` +
+        `background ${rounds.map((x) => x.writeMs.toFixed(0)).join(' / ')} ms on the writer thread; a one-in-flight place/cancel trader got ` +
+        `${rounds.map((x) => x.commandsDuring).join(' / ')} acknowledgements during the snapshots, the slowest ${rounds.map((x) => x.maxLatencyMs.toFixed(1)).join(' / ')} ms ` +
+        `(${r.maxLatencyOutsideMs.toFixed(1)} ms outside them)`,
       'method (journal snapshot): one engine with every default market, each of 1,000,000 users funded by one balance.update and owning one resting ' +
-        'limit order (≈1,000 price levels per side per market), built directly through Engine; captureSnapshot + writeSnapshot (engine/journal/snapshot.ts) ' +
-        'timed; ops/s = orders captured and written per second; checked: the state hash of the restored engine equals the original\'s',
+        'limit order (≈1,000 price levels per side per market), built directly through Engine; the pause = copyEngine + copyBalances ' +
+        '(engine/journal/snapshot-copy.ts: TypedArray copies into CopyBuffers; once into new buffers, then timed again into the same ones), then ' + count(SNAPSHOT_CHURN * 3) + ' commands change the engine (cancels, deposits of new ' +
+        'users, orders in the freed slots), then the background part timed step by step as the writer thread runs it (engineImageOf + composeSnapshot, ' +
+        'encodeSnapshot, writeSnapshotFile); checked: the state hash of the file restored into a fresh engine equals the engine\'s at the copy. ' +
+        'Router: that state as a journal\'s snapshot, Router.start on it (recovery), then router.snapshot() ' + SNAPSHOT_ROUNDS + ' times, 0.3 s apart',
     ],
   };
 }

@@ -33,15 +33,24 @@ import { openConnections, postOnce, type HttpConnection } from '../load/http-cli
 import { checkEnvelope } from '../load/protocol.js';
 import { HOST, startServer, type RunningServer } from '../load/server.js';
 import type { WsPhase } from '../load/ws-load.js';
+import type { WsOrderPhase } from '../load/ws-orders.js';
 import type { Suite, SuiteOptions, WorkloadResult } from './types.js';
 
 const HTTP = 'http';
 const WS = 'ws';
+const WS_BINARY = 'ws-binary';
+type LoadWorkload = typeof HTTP | typeof WS | typeof WS_BINARY;
 const DEFAULT_COMMANDS = 3_000_000;
+/** Workloads ws, ws-binary: stream commands per second of order entry the default stream is sized for. */
+const ORDER_STREAM_PER_SECOND = 250_000;
 const DEFAULT_SECONDS = 10;
 const MAX_WARMUP_SECONDS = 3;
 const DEFAULT_HTTP_CONNECTIONS = 128;
-const DEFAULT_WS_QUERY_SESSIONS = 32;
+/** Workloads ws, ws-binary: order-entry sessions, orders in flight per session, most orders per frame (batch, binary). */
+const DEFAULT_WS_ORDER_SESSIONS = 8;
+const WS_ORDER_PIPELINE = 512;
+const WS_FRAME_ORDERS = 64;
+const WS_QUERY_SESSIONS = 32;
 /** WebSocket requests in flight per querying session. */
 const WS_PIPELINE = 16;
 /** Workload ws: the HTTP order flow behind the pushes (orders/s, open loop) and its connections. */
@@ -54,7 +63,7 @@ const GENERATOR = fileURLToPath(new URL('../load/generator.js', import.meta.url)
 export const loadSuite: Suite = {
   name: 'load',
   description: 'the exchange end to end (node dist/main.js) driven by a load generator process over HTTP keep-alive and WebSocket',
-  workloads: [HTTP, WS],
+  workloads: [HTTP, WS, WS_BINARY],
   run: runLoadSuite,
 };
 
@@ -71,6 +80,13 @@ interface RunInfo {
   readonly journalBytes: number;
   /** Median fdatasync of a 4 KiB append in the server's data directory, µs. */
   readonly fsyncUs: number;
+}
+
+/** Workload ws's order-entry framing: LOAD_WS_ENCODING=batch for JSON arrays of requests (default json: one request per frame). */
+function wsEncoding(): 'json' | 'batch' {
+  const value = process.env.LOAD_WS_ENCODING ?? 'json';
+  if (value !== 'json' && value !== 'batch') throw new Error(`LOAD_WS_ENCODING must be json or batch, got "${value}"`);
+  return value;
 }
 
 /** journal.durability of the server: LOAD_DURABILITY=none to measure without fsync (default fsync). */
@@ -106,7 +122,7 @@ async function runLoadSuite(options: SuiteOptions): Promise<WorkloadResult[]> {
   const results: WorkloadResult[] = [];
   for (const name of loadSuite.workloads) {
     if (!only.includes(name)) continue;
-    results.push(await runWorkload(name === HTTP ? HTTP : WS, options));
+    results.push(await runWorkload(name as LoadWorkload, options));
   }
   return results;
 }
@@ -223,17 +239,20 @@ function runGenerator(job: LoadJob, timeoutMs: number): Promise<LoadReport> {
   });
 }
 
-async function runWorkload(name: typeof HTTP | typeof WS, options: SuiteOptions): Promise<WorkloadResult> {
+async function runWorkload(name: LoadWorkload, options: SuiteOptions): Promise<WorkloadResult> {
   const { log, seed } = options;
   const shards = options.shards ?? 1;
   const seconds = options.seconds ?? DEFAULT_SECONDS;
   const warmupSeconds = Math.min(MAX_WARMUP_SECONDS, seconds);
-  // Workload ws uses the stream only for its fixed-rate order flow: a smaller stream keeps the generator's heap small.
-  const commands = options.commands ?? (name === HTTP ? DEFAULT_COMMANDS : Math.ceil(WS_ORDER_RATE * (warmupSeconds + 2 * seconds) * 1.5) + 10_000);
-  const connections = options.connections ?? (name === HTTP ? DEFAULT_HTTP_CONNECTIONS : DEFAULT_WS_QUERY_SESSIONS);
+  const phaseSeconds = warmupSeconds + 2 * seconds;
+  // Workload ws also needs the fixed-rate HTTP order flow behind its pushes.
+  const commands = options.commands ?? (name === HTTP ? DEFAULT_COMMANDS
+    : ORDER_STREAM_PER_SECOND * phaseSeconds + (name === WS ? Math.ceil(WS_ORDER_RATE * phaseSeconds * 1.5) + 10_000 : 0));
+  const connections = options.connections ?? (name === HTTP ? DEFAULT_HTTP_CONNECTIONS : DEFAULT_WS_ORDER_SESSIONS);
   const f = funding(loadConfig(), seed);
-  const tokens = name === WS ? f.userIds.map((user) => ({ token: tokenOf(user), user })) : [];
-  if (name === WS && connections > tokens.length) throw new Error(`load/ws: at most ${tokens.length} querying sessions (one per user)`);
+  const tokens = name === HTTP ? [] : f.userIds.map((user) => ({ token: tokenOf(user), user }));
+  if (name !== HTTP && connections > tokens.length) throw new Error(`load/${name}: at most ${tokens.length} order-entry sessions (one per user)`);
+  const encoding = name === WS_BINARY ? 'binary' : wsEncoding();
 
   log(`load: ${name} — starting the exchange (node dist/main.js, ${shards} shard${shards === 1 ? '' : 's'})`);
   const durability = journalDurability();
@@ -252,9 +271,11 @@ async function runWorkload(name: typeof HTTP | typeof WS, options: SuiteOptions)
     const job: LoadJob = {
       workload: name, configPath: server.configPath, host: HOST, httpPort: server.httpPort, wsPort: server.wsPort,
       serverPid: server.pid, shards, seed, commands, seconds, warmupSeconds, connections, rate: options.rate ?? null,
-      pipeline: WS_PIPELINE, orderRate: WS_ORDER_RATE, orderConnections: WS_ORDER_CONNECTIONS, tokens,
+      orderEncoding: encoding, orderPipeline: WS_ORDER_PIPELINE, frameOrders: WS_FRAME_ORDERS,
+      querySessions: WS_QUERY_SESSIONS, pipeline: WS_PIPELINE, orderRate: WS_ORDER_RATE, orderConnections: WS_ORDER_CONNECTIONS, tokens,
     };
-    report = await runGenerator(job, (warmupSeconds + 2 * seconds) * 1000 + 180_000);
+    const timeoutMs = (name === WS ? 2 * phaseSeconds : phaseSeconds) * 1000 + 180_000;
+    report = await runGenerator(job, timeoutMs);
     if (server.exitCode() !== undefined) throw new Error(`the exchange exited during the run:\n${server.recentOutput()}`);
     book = await inspect(server, f);
     journalBytes = server.dataBytes();
@@ -263,7 +284,7 @@ async function runWorkload(name: typeof HTTP | typeof WS, options: SuiteOptions)
     if (code !== 0 && code !== null) log(`load: the exchange exited with code ${code}`);
   }
   const run: RunInfo = { connections, shards, seconds, warmupSeconds, durability, journalBytes, fsyncUs };
-  return name === HTTP ? httpResult(report, book, run) : wsResult(report, book, run);
+  return name === HTTP ? httpResult(report, book, run) : wsResult(name, report, book, run);
 }
 
 function count(n: number): string {
@@ -340,7 +361,7 @@ const WORKLOAD_NOTE =
 function commonNotes(report: LoadReport, { shards, seconds, warmupSeconds, durability, journalBytes, fsyncUs }: RunInfo): string[] {
   return [
     `server: node dist/main.js --config <tmp> --data-dir <tmp> (${shards} shard${shards === 1 ? '' : 's'}): embedded defaults, HTTP and WS on 127.0.0.1 at free ports, ` +
-      'balance.update from loopback only (the default), ws.max_requests_per_second 1,000,000; ' +
+      'balance.update from loopback only (the default), ws.max_requests_per_second 1,000,000, ws.max_backpressure_bytes 64 MiB; ' +
       `journal on, durability ${durability}${durability === 'fsync' ? ' (a reply leaves once its epoch is fdatasync\'d: epoch group commit)' : ' (no fsync)'}, ` +
       `in ${tmpdir()} (median 4 KiB append + fdatasync there: ${fsyncUs} µs); ${(journalBytes / 2 ** 20).toFixed(1)} MiB journaled`,
     `method: generator in its own process (node bench/load/generator.js); per workload a fresh server; phases: warm-up ${warmupSeconds} s (closed loop), saturation ${seconds} s (closed loop), open loop ${seconds} s; ` +
@@ -432,8 +453,83 @@ function succeeded(phases: readonly HttpPhase[]): { places: number; cancels: num
   return { places, cancels };
 }
 
-function wsResult(report: LoadReport, book: BookState, run: RunInfo): WorkloadResult {
-  const { connections, shards } = run;
+/** Order entry over WebSocket (workloads ws, ws-binary): the headline figures, notes and extras. */
+function orderEntryResult(name: LoadWorkload, report: LoadReport, run: RunInfo): { result: Omit<WorkloadResult, 'notes' | 'extra'>; notes: string[]; extra: Extra; errors: Map<string, number> } {
+  const sat = phase(report.orders, 'saturation');
+  const open = phase(report.orders, 'open-loop');
+  const errors = errorsOf(report.orders);
+  const encoding = name === WS_BINARY ? 'binary' : wsEncoding();
+  const framing = encoding === 'json' ? 'one JSON request per WebSocket frame (many frames per TCP write)'
+    : encoding === 'batch' ? `JSON batches (an array of up to ${WS_FRAME_ORDERS} requests per frame, answered by one array)`
+      : `binary frames of up to ${WS_FRAME_ORDERS} 72-byte records (gateway/ws/binary.ts), answered by 104-byte reply records`;
+  const perFrame = (p: WsOrderPhase): number => round(p.sent / Math.max(1, p.frames), 1);
+  const notes = [
+    `${name}: order entry over WebSocket (our extension: order.put_limit / order.put_market / order.cancel on an authenticated session) — ` +
+      `${run.connections} sessions, each server.auth'd as one user (command i goes to session user mod ${run.connections}, placed as that session's user, so an order and its cancels share a session), ` +
+      `${WS_ORDER_PIPELINE} orders in flight per session, ${framing}; ops/s = orders answered per second in the saturation phase (closed loop: every session keeps its pipeline full; ` +
+      `${perFrame(sat)} orders per frame on average); latency = the open loop at ${count(open.rate ?? 0)} orders/s (order k intended at t0 + k/rate, sent at the next flush of its session, ${perFrame(open)} orders per frame), from the intended time`,
+  ];
+  const extra: Extra = {
+    encoding,
+    order_sessions: report.orderSessions,
+    order_pipeline: WS_ORDER_PIPELINE,
+    frame_orders: WS_FRAME_ORDERS,
+    orders_per_frame: perFrame(sat),
+    open_orders_per_frame: perFrame(open),
+    phase_seconds: round(sat.seconds, 3),
+    put_limit_per_sec: Math.round((sat.byMethod['order.put_limit'] ?? 0) / sat.seconds),
+    ...latencyExtras('saturation_', sat.latency),
+    open_rate: open.rate ?? 0,
+    open_achieved_per_sec: Math.round(open.replies / open.seconds),
+    open_backlog: open.backlog,
+    max_us: open.latency.max_us ?? 0,
+    latency_samples: open.latency.samples,
+    errors: [...errors.values()].reduce((a, b) => a + b, 0),
+    ...errorExtras('', errors),
+    skipped_cancels: sat.skippedCancels + open.skippedCancels,
+    traded_orders: sat.traded + open.traded,
+    ...cpuExtras('', sat.cpu),
+    ...cpuExtras('open_', open.cpu),
+  };
+  notes.push(cpuNote('saturation', sat), cpuNote('open loop', open));
+  if (behind(open)) notes.push(`warning: the open loop fell ${count(open.backlog)} orders behind its schedule: the rate was not sustained`);
+  if (sat.exhausted || open.exhausted) notes.push('warning: the command stream ran out before a phase ended; use a larger --commands');
+  return {
+    result: {
+      name,
+      commands: sat.replies,
+      seconds: round(sat.seconds, 3),
+      ops_per_sec: Math.round(sat.replies / sat.seconds),
+      deals: 0,
+      deals_per_sec: 0,
+      cpu_seconds: round(sat.cpu.client + (sat.cpu.server?.total ?? 0), 2),
+      p50_us: open.latency.p50_us,
+      p99_us: open.latency.p99_us,
+      p999_us: open.latency.p999_us,
+    },
+    notes,
+    extra,
+    errors,
+  };
+}
+
+function wsResult(name: LoadWorkload, report: LoadReport, book: BookState, run: RunInfo): WorkloadResult {
+  const entry = orderEntryResult(name, report, run);
+  const common = {
+    shards: run.shards,
+    connections: run.connections,
+    journal: run.durability,
+    journal_mib: round(run.journalBytes / 2 ** 20, 1),
+    fdatasync_us: run.fsyncUs,
+    resting_orders: book.resting,
+    commands_used: report.position,
+    generate_seconds: report.generateSeconds,
+  };
+  const dealsNote = 'deals: not counted (0) — the API has no deal counter until market.deals/order.deals are served; see traded_orders (place replies with deal_stock > 0)';
+  if (name === WS_BINARY) {
+    checkCommon(name, report, book, entry.errors, EXPECTED_ERRORS);
+    return { ...entry.result, extra: { ...common, ...entry.extra }, notes: [WORKLOAD_NOTE, ...entry.notes, ...commonNotes(report, run), dealsNote] };
+  }
   const sat = phase(report.ws, 'saturation');
   const open = phase(report.ws, 'open-loop');
   const orders = [phase(report.http, 'saturation'), phase(report.http, 'open-loop')] as const;
@@ -444,70 +540,59 @@ function wsResult(report: LoadReport, book: BookState, run: RunInfo): WorkloadRe
   if (deals < 0) throw new Error(`load/ws: result check failed: ${report.orderPushes} order.update pushes for ${ok.places} orders placed and ${ok.cancels} cancelled`);
   const wsErrors = errorsOf(report.ws);
   const orderErrors = errorsOf(orders);
+  checkCommon(WS, report, book, entry.errors, EXPECTED_ERRORS);
   checkCommon(WS, report, book, new Map([...wsErrors].map(([k, n]) => [`ws ${k}`, n])), new Set());
   checkCommon(WS, report, book, orderErrors, EXPECTED_ERRORS);
   const pushesPerSec = (p: WsPhase): number => Object.values(p.pushes).reduce((a, b) => a + b, 0) / p.seconds;
   const notes = [
     WORKLOAD_NOTE,
-    'ws: the WebSocket API has NO order placement methods (as in ViaBTC\'s accessws; gateway/ws/methods.ts), so orders/s over WebSocket cannot be measured; ' +
-      `this workload measures what it offers: pipelined queries from ${connections} sessions, ${WS_PIPELINE} in flight each, cycling order.query [market,0,10], asset.query [], depth.query [market,10,"0"] ` +
-      `(ops/s = WS replies/s of the saturation phase; latency = the open loop at ${count(open.rate ?? 0)} requests/s), ` +
+    ...entry.notes,
+    `then, with the order-entry sessions closed, what ViaBTC's accessws offers (extras query_* and push_*): pipelined queries from ${WS_QUERY_SESSIONS} sessions, ${WS_PIPELINE} in flight each, cycling order.query [market,0,10], asset.query [], depth.query [market,10,"0"] ` +
+      `(query_ops_per_sec = WS replies/s of a saturation phase; query latency = an open loop at ${count(open.rate ?? 0)} requests/s), ` +
       `and the push fan-out: ${count(report.wsSessions)} sessions, one per user (server.auth), each following order.update + asset.update for every market/asset and depth.update [market,20,"0"] of one market, ` +
       `while HTTP places the standard workload at ${count(WS_ORDER_RATE)} orders/s (open loop, ${WS_ORDER_CONNECTIONS} connections); ` +
       'order-to-push latency = arrival of an order\'s own order.update (PUT or FINISH) − its intended HTTP send time',
     ...commonNotes(report, run),
-    `deals: the deals of the HTTP order flow over the whole run (warm-up included, ${orderSeconds.toFixed(1)} s): ` +
+    dealsNote + `; push_deals = the deals of the HTTP order flow behind the pushes (${orderSeconds.toFixed(1)} s, warm-up included): ` +
       'order.update pushes − successful places − successful cancels (every user follows every market, and each deal sends exactly one maker event)',
-    cpuNote('saturation', sat),
-    cpuNote('open loop', open),
+    cpuNote('query saturation', sat),
+    cpuNote('query open loop', open),
   ];
-  if (behind(open)) notes.push(`warning: the open loop fell ${count(open.backlog)} requests behind its schedule: the rate was not sustained`);
+  if (behind(open)) notes.push(`warning: the query open loop fell ${count(open.backlog)} requests behind its schedule: the rate was not sustained`);
   for (const o of orders) if (behind(o)) notes.push(`warning: the HTTP order flow fell ${count(o.backlog)} orders behind in the ${o.name} phase`);
   return {
-    name: WS,
-    commands: sat.replies,
-    seconds: round(sat.seconds, 3),
-    ops_per_sec: Math.round(sat.replies / sat.seconds),
-    deals,
-    deals_per_sec: Math.round(deals / orderSeconds),
-    cpu_seconds: round(sat.cpu.client + (sat.cpu.server?.total ?? 0), 2),
-    p50_us: open.latency.p50_us,
-    p99_us: open.latency.p99_us,
-    p999_us: open.latency.p999_us,
+    ...entry.result,
     extra: {
-      shards,
-      connections,
-      journal: run.durability,
-      journal_mib: round(run.journalBytes / 2 ** 20, 1),
-      fdatasync_us: run.fsyncUs,
-      pipeline: WS_PIPELINE,
+      ...common,
+      ...entry.extra,
+      query_sessions: WS_QUERY_SESSIONS,
+      query_pipeline: WS_PIPELINE,
       ws_sessions: report.wsSessions,
-      phase_seconds: round(sat.seconds, 3),
-      ...latencyExtras('saturation_', sat.latency),
-      open_rate: open.rate ?? 0,
-      open_achieved_per_sec: Math.round(open.replies / open.seconds),
-      open_backlog: open.backlog,
-      max_us: open.latency.max_us ?? 0,
-      latency_samples: open.latency.samples,
-      errors: [...wsErrors.values()].reduce((a, b) => a + b, 0),
-      ...errorExtras('', wsErrors),
+      query_ops_per_sec: Math.round(sat.replies / sat.seconds),
+      ...latencyExtras('query_', open.latency),
+      ...latencyExtras('query_saturation_', sat.latency),
+      query_open_rate: open.rate ?? 0,
+      query_open_achieved_per_sec: Math.round(open.replies / open.seconds),
+      query_open_backlog: open.backlog,
+      query_errors: [...wsErrors.values()].reduce((a, b) => a + b, 0),
+      ...errorExtras('query_', wsErrors),
       pushes_per_sec: Math.round(pushesPerSec(sat)),
       ...pushRates(sat),
       open_pushes_per_sec: Math.round(pushesPerSec(open)),
       ...latencyExtras('push_', open.pushLatency),
       ...latencyExtras('saturation_push_', sat.pushLatency),
       missing_pushes: report.missingPushes,
+      push_deals: deals,
+      push_deals_per_sec: Math.round(deals / orderSeconds),
       order_rate: WS_ORDER_RATE,
       order_update_pushes: report.orderPushes,
       orders_placed: ok.places,
       orders_cancelled: ok.cancels,
       orders_per_sec: Math.round((orders[0].replies + orders[1].replies) / (orders[0].seconds + orders[1].seconds)),
       ...errorExtras('order_', orderErrors),
-      traded_orders: orders[0].traded + orders[1].traded,
-      resting_orders: book.resting,
-      commands_used: report.position,
-      ...cpuExtras('', sat.cpu),
-      ...cpuExtras('open_', open.cpu),
+      push_flow_traded_orders: orders[0].traded + orders[1].traded,
+      ...cpuExtras('query_', sat.cpu),
+      ...cpuExtras('query_open_', open.cpu),
     },
     notes,
   };

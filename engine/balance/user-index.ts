@@ -107,6 +107,11 @@ export class UserIndex {
     return this.rowUsers[row]!;
   }
 
+  /** The user ids of rows [0, rows), as a view of the shared map (not a copy): snapshots copy it. */
+  rowUserIds(rows: number): Uint32Array {
+    return this.rowUsers.subarray(0, rows);
+  }
+
   /** Calls `visit(userId, row)` for every user. Allocation-free; for queries and snapshots. */
   forEach(visit: (userId: number, row: number) => void): void {
     for (let slot = 0; slot < this.rows.length; slot++) {

@@ -49,6 +49,8 @@ export class OrderColumns {
 
   private freeHead: number;
   private used: number;
+  /** Slots ever handed out: every slot in use is below it (the free list starts in slot order). */
+  private touched: number;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -79,11 +81,17 @@ export class OrderColumns {
     for (let i = 0; i < capacity; i++) this.next[i] = i + 1 < capacity ? i + 1 : NIL;
     this.freeHead = capacity > 0 ? 0 : NIL;
     this.used = 0;
+    this.touched = 0;
   }
 
   /** Slots in use. */
   get size(): number {
     return this.used;
+  }
+
+  /** One past the highest slot ever allocated: copying slots [0, highWater) copies every order. */
+  get highWater(): number {
+    return this.touched;
   }
 
   /** Takes a free slot, or NIL when the book is full. */
@@ -92,6 +100,7 @@ export class OrderColumns {
     if (slot === NIL) return NIL;
     this.freeHead = this.next[slot]!;
     this.used++;
+    if (slot >= this.touched) this.touched = slot + 1;
     return slot;
   }
 

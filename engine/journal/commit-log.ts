@@ -1,23 +1,38 @@
 /**
- * The commit log: the last durable epoch, on disk. Two 16-byte slots used in turn
+ * The commit log: an epoch known durable, on disk. Two 16-byte slots used in turn
  * ([u64 epoch][u32 crc32c of the epoch][u32 magic]), so a write torn by a crash damages only the
- * slot being written and the other still holds the previous durable epoch. Recovery replays
- * journal frames up to the larger valid epoch of the two.
+ * slot being written and the other still holds the previous epoch.
+ *
+ * Since format 2 it is a floor, not the record of every commit: acknowledgements wait for one
+ * fdatasync per batch in the shard that ran it, and the shard logs' CLOSE frames prove which
+ * epochs are complete (closes.ts). Start-up recovery writes the epoch it recovered to here
+ * before it cuts what lies beyond (cutting a shard's non-durable tail can remove the later frame
+ * that proved it complete through an earlier close). Journals written before format 2 recorded
+ * every durable epoch here, and are read the same way.
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readFileSync, write } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { closedEpoch } from './closes.js';
 import { crc32c } from './crc32c.js';
+import { syncDirectory } from './segment-reader.js';
 
 const SLOT_BYTES = 16;
 const MAGIC = 0x4c4d4f43; // "COML"
-const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
 
 export const COMMIT_LOG = 'commit.log';
 
-/** The last durable epoch recorded in `dir`, or -1 when none is. */
+/**
+ * The durable epoch of the journal in `dir`, as start-up recovery takes it: the larger of the
+ * commit log's epoch and the last epoch the shard logs' CLOSE frames prove complete; -1 when
+ * neither records one.
+ */
 export function readDurableEpoch(dir: string): number {
+  const floor = readCommitLog(dir);
+  return Math.max(floor, closedEpoch(dir, floor) ?? -1);
+}
+
+/** The epoch the commit log in `dir` records, or -1 when none is. */
+export function readCommitLog(dir: string): number {
   return readSlots(dir).epoch;
 }
 
@@ -38,31 +53,27 @@ function readSlots(dir: string): { epoch: number; slot: number } {
   return best;
 }
 
-export class CommitLog {
-  private readonly fd: number;
-  private writes = 0;
-  private readonly slot = new Uint8Array(SLOT_BYTES);
-
-  constructor(dir: string, private readonly sync: boolean) {
-    mkdirSync(dir, { recursive: true });
-    // Write first to the slot that does NOT hold the newest epoch, so a torn first write cannot lose it.
-    this.writes = readSlots(dir).slot === 0 ? 1 : 0;
-    this.fd = openSync(join(dir, COMMIT_LOG), existsSync(join(dir, COMMIT_LOG)) ? 'r+' : 'w+');
+/**
+ * Records `epoch` in the commit log of `dir` (the slot that does not hold the newest epoch, so a
+ * torn write cannot lose it), fdatasync'd when `sync`. Never lowers what it records.
+ */
+export function recordCommitLog(dir: string, epoch: number, sync: boolean): void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, COMMIT_LOG);
+  const current = readSlots(dir);
+  if (current.epoch >= epoch) return;
+  const slot = new Uint8Array(SLOT_BYTES);
+  const view = new DataView(slot.buffer);
+  view.setBigUint64(0, BigInt(epoch), true);
+  view.setUint32(8, crc32c(slot.subarray(0, 8)), true);
+  view.setUint32(12, MAGIC, true);
+  const created = !existsSync(path);
+  const fd = openSync(path, created ? 'w+' : 'r+');
+  try {
+    writeSync(fd, slot, 0, SLOT_BYTES, (current.slot === 0 ? 1 : 0) * SLOT_BYTES);
+    if (sync) fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
-
-  /** Records `epoch` as durable (written, and fdatasync'd when syncing). Off the event loop (libuv pool). */
-  async record(epoch: number): Promise<void> {
-    const view = new DataView(this.slot.buffer);
-    view.setBigUint64(0, BigInt(epoch), true);
-    view.setUint32(8, crc32c(this.slot.subarray(0, 8)), true);
-    view.setUint32(12, MAGIC, true);
-    const position = (this.writes++ % 2) * SLOT_BYTES;
-    await writeAsync(this.fd, this.slot, 0, SLOT_BYTES, position);
-    if (this.sync) await fdatasyncAsync(this.fd);
-  }
-
-  close(): void {
-    if (this.sync) fdatasyncSync(this.fd);
-    closeSync(this.fd);
-  }
+  if (sync && created) syncDirectory(dir);
 }

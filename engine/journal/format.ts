@@ -13,18 +13,24 @@
  *    shard can copy that record into the journal as is;
  *  - SOURCES: source labels registered under ids (SOURCES_HEAD, then per label u32 id,
  *    u16 length, UTF-8), so that replay restores the labels that ORDER records refer to;
- *  - SEAL: "this shard has written every frame of this epoch" (SEAL_PAYLOAD, no body). An epoch
- *    sealed in every shard's log is complete; recovery replays complete epochs only.
+ *  - SEAL: "this shard has written every frame of this epoch" (SEAL_PAYLOAD, no body); a shard
+ *    ends every batch's frames with one (or with a CLOSE);
+ *  - CLOSE (version 2): a SEAL that also says "this shard closed this epoch, and at that moment
+ *    these shards still had unwritten work of epochs ≥ the epoch listed for each": CLOSE_HEAD, then
+ *    CLOSE_ENTRY per busy shard. Recovery replays an epoch once a CLOSE of it or of a later epoch
+ *    is intact and every shard it lists sealed its listed epoch or wrote a later one (closes.ts).
  *
  * Versions: the header carries FORMAT_VERSION; a reader picks the frame checker for the version
- * of each segment (frameChecker), so a later release keeps reading older journals.
+ * of each segment (frameChecker), so a later release keeps reading older journals. Version 2 =
+ * version 1 + CLOSE payloads (a version-1 reader refuses a version-2 segment instead of taking a
+ * CLOSE for damage).
  */
 import { EventKind, ORDER_RECORD, DEAL_RECORD, BALANCE_RECORD, DELTA_RECORD } from '../core/events.js';
 import { EVENTS_HEAD, ReplyKind, align8 } from '../wire/commands.js';
 import { defineLayout } from '../wire/layout.js';
 import { crc32c } from './crc32c.js';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** "VJNL" as a little-endian u32. */
 export const SEGMENT_MAGIC = 0x4c4e4a56;
@@ -45,13 +51,16 @@ export const MAX_PAYLOAD_BYTES = 1 << 28;
 /** Largest epoch: epochs are JS numbers, exact integers below 2^53. */
 export const MAX_EPOCH = Number.MAX_SAFE_INTEGER;
 
-export const PayloadKind = { EVENTS: ReplyKind.EVENTS, SOURCES: 16, SEAL: 17 } as const;
+export const PayloadKind = { EVENTS: ReplyKind.EVENTS, SOURCES: 16, SEAL: 17, CLOSE: 18 } as const;
 export type PayloadKindValue = (typeof PayloadKind)[keyof typeof PayloadKind];
 
 export const SOURCES_HEAD = defineLayout([['kind', 'u8'], ['count', 'u32']] as const);
 /** Bytes of one SOURCES entry before its UTF-8 text. */
 export const SOURCE_ENTRY_HEAD = 6;
 export const SEAL_PAYLOAD = defineLayout([['kind', 'u8']] as const);
+export const CLOSE_HEAD = defineLayout([['kind', 'u8'], ['count', 'u32']] as const);
+/** One busy shard of a CLOSE: its index and the epoch its unwritten work started in. */
+export const CLOSE_ENTRY = defineLayout([['shard', 'u32'], ['reserved', 'u32'], ['epoch', 'i64']] as const);
 
 /** Why a frame or header is not valid. */
 export type FrameProblem =
@@ -123,7 +132,8 @@ export function readSegmentHeader(bytes: Uint8Array): SegmentHeader | FrameProbl
   if (v.getUint32(f.crc, true) !== crc32c(bytes.subarray(0, f.crc))) return 'bad-header';
   const version = v.getUint16(f.version, true);
   switch (version) {
-    case 1: {
+    case 1:
+    case 2: {
       const firstEpoch = readU64(v, f.firstEpoch);
       if (!isEpoch(firstEpoch)) return 'bad-header';
       return { version, shard: v.getUint16(f.shard, true), firstEpoch };
@@ -137,6 +147,7 @@ export function readSegmentHeader(bytes: Uint8Array): SegmentHeader | FrameProbl
 export function segmentHeaderBytes(version: number): number {
   switch (version) {
     case 1:
+    case 2:
       return SEGMENT_HEADER.size;
     default:
       throw new UnsupportedVersionError(`journal segment format version ${version} is not supported`);
@@ -190,7 +201,12 @@ export class FrameCursor {
  */
 export type FrameChecker = (bytes: Uint8Array, view: DataView, at: number, out: FrameCursor) => boolean;
 
-const checkFrameV1: FrameChecker = (bytes, view, at, out) => {
+/** The frame checker of version 1 (no CLOSE payloads) or 2. */
+function frameCheckerOf(version: 1 | 2): FrameChecker {
+  return (bytes, view, at, out) => checkFrame(bytes, view, at, out, version);
+}
+
+function checkFrame(bytes: Uint8Array, view: DataView, at: number, out: FrameCursor, version: 1 | 2): boolean {
   const left = bytes.byteLength - at;
   if (left < FRAME_HEAD.size) return fail(out, 'short-frame');
   const length = view.getUint32(at + FRAME_HEAD.at.length, true);
@@ -202,14 +218,17 @@ const checkFrameV1: FrameChecker = (bytes, view, at, out) => {
   for (let p = end; p < at + size; p++) if (bytes[p] !== 0) return fail(out, 'bad-padding');
   const epoch = readU64(view, at + FRAME_HEAD.at.epoch);
   if (!isEpoch(epoch)) return fail(out, 'bad-epoch');
-  if (!payloadIsValid(bytes, view, at + FRAME_HEAD.size, length)) return fail(out, 'bad-payload');
+  if (!payloadIsValid(bytes, view, at + FRAME_HEAD.size, length, version)) return fail(out, 'bad-payload');
   out.epoch = epoch;
   out.payloadAt = at + FRAME_HEAD.size;
   out.payloadBytes = length;
   out.next = at + size;
   out.problem = null;
   return true;
-};
+}
+
+const checkFrameV1 = frameCheckerOf(1);
+const checkFrameV2 = frameCheckerOf(2);
 
 function fail(out: FrameCursor, problem: FrameProblem): false {
   out.problem = problem;
@@ -221,6 +240,8 @@ export function frameChecker(version: number): FrameChecker {
   switch (version) {
     case 1:
       return checkFrameV1;
+    case 2:
+      return checkFrameV2;
     default:
       throw new UnsupportedVersionError(`journal frame format version ${version} is not supported`);
   }
@@ -230,11 +251,11 @@ export function frameChecker(version: number): FrameChecker {
 // Payloads
 
 /**
- * True when the payload's structure is consistent: a known kind, sizes that add up, event
- * records of known kinds, BALANCE string indexes inside the strings table. After this, replay
- * can walk the payload without bounds checks.
+ * True when the payload's structure is consistent: a known kind (of format `version`), sizes that
+ * add up, event records of known kinds, BALANCE string indexes inside the strings table. After
+ * this, replay can walk the payload without bounds checks.
  */
-export function payloadIsValid(bytes: Uint8Array, view: DataView, at: number, length: number): boolean {
+export function payloadIsValid(bytes: Uint8Array, view: DataView, at: number, length: number, version = FORMAT_VERSION): boolean {
   switch (bytes[at]) {
     case PayloadKind.EVENTS:
       return eventsPayloadIsValid(bytes, view, at, length);
@@ -251,6 +272,15 @@ export function payloadIsValid(bytes: Uint8Array, view: DataView, at: number, le
     }
     case PayloadKind.SEAL:
       return length === SEAL_PAYLOAD.size;
+    case PayloadKind.CLOSE: {
+      if (version < 2 || length < CLOSE_HEAD.size) return false;
+      const count = view.getUint32(at + CLOSE_HEAD.at.count, true);
+      if (length !== CLOSE_HEAD.size + count * CLOSE_ENTRY.size) return false;
+      for (let p = at + CLOSE_HEAD.size; p < at + length; p += CLOSE_ENTRY.size) {
+        if (view.getUint32(p + CLOSE_ENTRY.at.reserved, true) !== 0 || !isEpoch(readU64(view, p + CLOSE_ENTRY.at.epoch))) return false;
+      }
+      return true;
+    }
     default:
       return false;
   }
@@ -394,4 +424,31 @@ export function writeSealPayload(target: Uint8Array, at: number): number {
   target.fill(0, at, at + SEAL_PAYLOAD.size);
   target[at + SEAL_PAYLOAD.at.kind] = PayloadKind.SEAL;
   return SEAL_PAYLOAD.size;
+}
+
+/** Bytes of a CLOSE payload listing `busy` (pairs shard, epoch). */
+export function closePayloadBytes(busy: readonly number[]): number {
+  return CLOSE_HEAD.size + (busy.length / 2) * CLOSE_ENTRY.size;
+}
+
+/** Writes a CLOSE payload at `at` listing `busy` (pairs shard, epoch). Returns the bytes written. */
+export function writeClosePayload(target: Uint8Array, at: number, busy: readonly number[]): number {
+  const v = viewOf(target);
+  const size = closePayloadBytes(busy);
+  target.fill(0, at, at + size);
+  v.setUint8(at + CLOSE_HEAD.at.kind, PayloadKind.CLOSE);
+  v.setUint32(at + CLOSE_HEAD.at.count, busy.length / 2, true);
+  for (let i = 0, p = at + CLOSE_HEAD.size; i < busy.length; i += 2, p += CLOSE_ENTRY.size) {
+    v.setUint32(p + CLOSE_ENTRY.at.shard, busy[i]!, true);
+    writeU64(v, p + CLOSE_ENTRY.at.epoch, busy[i + 1]!);
+  }
+  return size;
+}
+
+/** The busy list of a checked CLOSE payload at `at`, appended to `out` as pairs (shard, epoch). */
+export function readClosePayload(view: DataView, at: number, out: number[]): void {
+  const count = view.getUint32(at + CLOSE_HEAD.at.count, true);
+  for (let i = 0, p = at + CLOSE_HEAD.size; i < count; i++, p += CLOSE_ENTRY.size) {
+    out.push(view.getUint32(p + CLOSE_ENTRY.at.shard, true), readU64(view, p + CLOSE_ENTRY.at.epoch));
+  }
 }

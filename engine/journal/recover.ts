@@ -2,16 +2,22 @@
  * Recovery: the newest intact snapshot, then the journal frames of later epochs up to the durable
  * epoch, into engines built fresh over one fresh balance table.
  *
- * The durable epoch is given by the caller when it persisted it; otherwise it is the last epoch
- * that every shard sealed (SegmentWriter.seal); a journal with no seals at all is replayed whole
- * (every intact frame). Frames of later epochs were never acknowledged and are not replayed.
+ * The durable epoch is given by the caller (the router takes commit-log.ts readDurableEpoch:
+ * the commit log's floor and the CLOSE frames); otherwise it is the last epoch the CLOSE frames
+ * prove complete (closes.ts), or in a journal without them the last epoch that every shard sealed
+ * (SegmentWriter.seal); a journal with neither is replayed whole (every intact frame). Frames of
+ * later epochs were never acknowledged and are not replayed.
  *
- * With `repair`, recovery also makes the journal appendable again: it removes damaged tails
- * (truncateTornTail) and the frames of epochs past the durable one, which must never be replayed
- * by a later recovery once new epochs are written. New writers must start at `nextEpoch`.
+ * With `repair`, recovery also makes the journal appendable again: it records the durable epoch
+ * in the commit log (a floor for later recoveries: the cuts below may remove frames that proved
+ * it), then removes damaged tails (truncateTornTail) and the frames of epochs past the durable
+ * one, which must never be replayed by a later recovery once new epochs are written. New writers
+ * must start at `nextEpoch`.
  */
 import { statSync } from 'node:fs';
 import type { Engine } from '../engine.js';
+import { closedEpoch } from './closes.js';
+import { recordCommitLog } from './commit-log.js';
 import { MAX_EPOCH } from './format.js';
 import { completeEpoch, replayJournal, type ReplayStats, type UpdateOwner } from './replay.js';
 import { listSegments } from './segment-files.js';
@@ -35,7 +41,7 @@ export interface RecoveryReport {
   /** Frames of epochs ≤ this were replayed (MAX_EPOCH: every intact frame). */
   readonly durableEpoch: number;
   /** How durableEpoch was chosen. */
-  readonly durableFrom: 'caller' | 'seals' | 'everything';
+  readonly durableFrom: 'caller' | 'closes' | 'seals' | 'everything';
   readonly replay: ReplayStats;
   readonly shards: readonly ShardLogSummary[];
   /** Damaged tails found (removed when repairing). */
@@ -55,9 +61,15 @@ export function recover(dir: string, engines: readonly Engine[], options: Recove
   let durableEpoch = options.durableEpoch;
   let durableFrom: RecoveryReport['durableFrom'] = 'caller';
   if (durableEpoch === undefined) {
-    const sealed = completeEpoch(scanJournal(dir).values());
-    durableEpoch = sealed ?? MAX_EPOCH;
-    durableFrom = sealed === null ? 'everything' : 'seals';
+    const closed = closedEpoch(dir); // (reading cuts are logged once, by the replay below)
+    if (closed !== null) {
+      durableEpoch = closed;
+      durableFrom = 'closes';
+    } else {
+      const sealed = completeEpoch(scanJournal(dir).values());
+      durableEpoch = sealed ?? MAX_EPOCH;
+      durableFrom = sealed === null ? 'everything' : 'seals';
+    }
   }
   durableEpoch = Math.max(durableEpoch, afterEpoch);
 
@@ -71,6 +83,7 @@ export function recover(dir: string, engines: readonly Engine[], options: Recove
 
   const discarded: TailCut[] = [];
   if (options.repair === true) {
+    if (durableEpoch < MAX_EPOCH) recordCommitLog(dir, durableEpoch, true);
     for (const cut of replayed.cuts) truncateTornTail(cut, log);
     if (durableEpoch < MAX_EPOCH) discarded.push(...discardAfter(dir, durableEpoch, log));
   }

@@ -2,8 +2,9 @@
  * Operator command: replays a journal directory offline (latest intact snapshot + journal up to
  * the durable epoch) into a fresh engine holding every market, and prints the state hash and
  * counts. Read-only: it never truncates or deletes anything. The durable epoch is --durable-epoch,
- * else the one in the directory's commit log (what the exchange recovers at its next start: frames
- * of later epochs were never acknowledged), else the shards' seals.
+ * else, when the directory has a commit log, what the exchange recovers at its next start (the
+ * commit log's floor and the CLOSE frames: frames of later epochs were never acknowledged), else
+ * what the CLOSE frames prove, else the shards' seals.
  *
  *   node dist/engine/journal/replay-cli.js --dir <journal dir> [--config <file>] [--durable-epoch <n>] [--json]
  *
@@ -16,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../conf/load.js';
 import { SIDE_ASK, SIDE_BID } from '../book/order-columns.js';
 import { Engine } from '../engine.js';
-import { COMMIT_LOG, readDurableEpoch } from './commit-log.js';
+import { closedEpoch } from './closes.js';
+import { COMMIT_LOG, readCommitLog } from './commit-log.js';
 import { MAX_EPOCH } from './format.js';
 import { recover, type RecoveryReport } from './recover.js';
 import { describeCut } from './segment-reader.js';
@@ -72,14 +74,21 @@ export function runReplayCli(argv: readonly string[]): CliResult {
   try {
     const config = loadConfig(values.config);
     const engine = new Engine(config);
-    // As the exchange's start-up recovery does (router/recovery.ts): only epochs the commit log records as durable.
-    const fromCommitLog = durableEpoch === undefined && existsSync(join(values.dir, COMMIT_LOG));
-    if (fromCommitLog) durableEpoch = readDurableEpoch(values.dir);
+    // As the exchange's start-up recovery does (router/recovery.ts, commit-log.ts readDurableEpoch): the
+    // larger of the commit log's floor and what the shard logs' CLOSE frames prove.
+    let from: 'commit-log' | 'closes' | null = null;
+    if (durableEpoch === undefined) {
+      const floor = readCommitLog(values.dir);
+      const closed = closedEpoch(values.dir, floor);
+      if (closed !== null && closed >= floor) from = 'closes';
+      else if (existsSync(join(values.dir, COMMIT_LOG))) from = 'commit-log';
+      if (from !== null) durableEpoch = Math.max(floor, closed ?? -1);
+    }
     const report = recover(values.dir, [engine], {
       ...(durableEpoch === undefined ? {} : { durableEpoch }),
       log: (line) => logLines.push(line),
     });
-    const summary = { ...summarize(engine, report), ...(fromCommitLog ? { durableFrom: 'commit-log' as const } : {}) };
+    const summary = { ...summarize(engine, report), ...(from === null ? {} : { durableFrom: from }) };
     const stdout = values.json === true ? `${JSON.stringify(summary, null, 2)}\n` : format(summary);
     return { code: 0, stdout, stderr: logLines.map((l) => `${l}\n`).join('') };
   } catch (err) {

@@ -107,6 +107,7 @@ export class Replayer {
         return;
       }
       case PayloadKind.SEAL:
+      case PayloadKind.CLOSE:
         return;
       default:
         throw new Error(`replay: unknown payload kind ${bytes[at]}`);
@@ -292,8 +293,9 @@ export function replayJournal(dir: string, engines: readonly Engine[], options: 
 }
 
 /**
- * The last epoch that every shard sealed: recovery's durable epoch when the committer seals
- * epochs (SegmentWriter.seal). Null when no shard's journal holds a seal.
+ * The last epoch that every shard sealed: recovery's durable epoch for a journal whose every shard
+ * seals every epoch (SegmentWriter.seal) and that has no CLOSE frame (closes.ts, which covers
+ * shards that sit epochs out). Null when no shard's journal holds a seal.
  */
 export function completeEpoch(shards: Iterable<ShardLogSummary>): number | null {
   let min = Infinity;

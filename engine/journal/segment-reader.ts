@@ -40,7 +40,7 @@ export interface ShardLogSummary {
   readonly frames: number;
   /** Epoch of the last intact frame, or -1. */
   readonly lastEpoch: number;
-  /** Epoch of the last intact SEAL frame, or -1. */
+  /** Epoch of the last intact SEAL or CLOSE frame, or -1. */
   readonly lastSealedEpoch: number;
   readonly cut: TailCut | null;
 }
@@ -152,7 +152,7 @@ export class ShardLogReader {
       this.lastEpoch = cursor.epoch;
       this.frames++;
       const kind = bytes[cursor.payloadAt]!;
-      if (kind === PayloadKind.SEAL) this.lastSealedEpoch = cursor.epoch;
+      if (kind === PayloadKind.SEAL || kind === PayloadKind.CLOSE) this.lastSealedEpoch = cursor.epoch;
       if (visit !== null) {
         frame.offset = at;
         frame.epoch = cursor.epoch;

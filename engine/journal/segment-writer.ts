@@ -18,8 +18,8 @@ import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync, existsSync } 
 import { join } from 'node:path';
 import { EVENTS_HEAD, ReplyKind } from '../wire/commands.js';
 import {
-  eventsPayloadBytes, FRAME_HEAD, frameBytes, isEpoch, sealFrame, SEAL_PAYLOAD, SEGMENT_HEADER, sourcesPayloadBytes,
-  writeEventsPayload, writeSealPayload, writeSegmentHeader, writeSourcesPayload, type SourceLabel,
+  closePayloadBytes, eventsPayloadBytes, FRAME_HEAD, frameBytes, isEpoch, sealFrame, SEAL_PAYLOAD, SEGMENT_HEADER, sourcesPayloadBytes,
+  writeClosePayload, writeEventsPayload, writeSealPayload, writeSegmentHeader, writeSourcesPayload, type SourceLabel,
 } from './format.js';
 import { MAX_SHARD, listShardSegments, segmentName } from './segment-files.js';
 import { readSegments, syncDirectory } from './segment-reader.js';
@@ -134,6 +134,17 @@ export class SegmentWriter {
     const at = this.begin(epoch, SEAL_PAYLOAD.size);
     writeSealPayload(this.buffer, at + FRAME_HEAD.size);
     this.end(at, epoch, SEAL_PAYLOAD.size);
+  }
+
+  /**
+   * Appends a CLOSE frame: a seal of `epoch` by the shard that closed it, listing as pairs
+   * (shard, epoch) the shards that still had unwritten work of epochs ≤ `epoch` (format.ts).
+   */
+  appendClose(epoch: number, busy: readonly number[]): void {
+    const payload = closePayloadBytes(busy);
+    const at = this.begin(epoch, payload);
+    writeClosePayload(this.buffer, at + FRAME_HEAD.size, busy);
+    this.end(at, epoch, payload);
   }
 
   /** Writes every buffered frame with one writeSync (rolling to a new segment first when due). Returns the bytes written. */

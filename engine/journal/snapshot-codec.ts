@@ -8,10 +8,12 @@
  *     BOOK      one per market: its resting orders in book order (asks best first, FIFO within
  *               a level, then bids), every column
  *     SOURCES   source labels by id
- *     UPDATES   applied balance.update keys (engine.ts updateKey format)
+ *     UPDATES   applied balance.update keys (engine.ts updateKey format), u16 length + UTF-8
+ *               each — the encoding of the engines' key logs (balance/update-keys.ts), copied as is
  * decodeSnapshot dispatches on the header's version, so a later release keeps reading these.
  */
 import { endianness } from 'node:os';
+import { isEncoded, keyCount } from '../balance/update-keys.js';
 import { defineLayout } from '../wire/layout.js';
 import { crc32c } from './crc32c.js';
 import { isEpoch, readStrings, readU64, writeU64 } from './format.js';
@@ -47,9 +49,15 @@ const utf8 = new TextEncoder();
 
 /** Accumulates sections into one growing buffer. */
 class SectionWriter {
-  bytes = new Uint8Array(1 << 16);
-  view = new DataView(this.bytes.buffer);
+  bytes: Uint8Array;
+  view: DataView;
   length = 0;
+
+  /** `expected`: the size it will likely reach (growing by doubling copies everything each time). */
+  constructor(expected: number) {
+    this.bytes = new Uint8Array(Math.max(1 << 16, expected));
+    this.view = new DataView(this.bytes.buffer);
+  }
 
   ensure(extra: number): void {
     if (this.length + extra <= this.bytes.byteLength) return;
@@ -103,6 +111,12 @@ class SectionWriter {
     this.align();
   }
 
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.byteLength);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.byteLength;
+  }
+
   strings(list: readonly string[]): void {
     for (const s of list) {
       this.ensure(2 + s.length * 3);
@@ -117,7 +131,7 @@ class SectionWriter {
 /** The snapshot file's bytes. Allocates the whole file in memory. */
 export function encodeSnapshot(image: SnapshotImage): Uint8Array {
   requireLittleEndian();
-  const w = new SectionWriter();
+  const w = new SectionWriter(expectedBytes(image));
   w.length = SNAPSHOT_HEADER.size;
   w.ensure(0);
 
@@ -153,8 +167,10 @@ export function encodeSnapshot(image: SnapshotImage): Uint8Array {
   w.strings(image.sources);
   w.end(head);
 
-  head = w.begin(Section.UPDATES, image.updateKeys.length);
-  w.strings(image.updateKeys);
+  const keys = image.updateKeys;
+  head = w.begin(Section.UPDATES, keyCount(keys));
+  if (isEncoded(keys)) for (const run of keys.runs) w.raw(run); // already in this section's encoding
+  else w.strings(keys);
   w.end(head);
 
   const out = w.bytes.subarray(0, w.length);
@@ -168,6 +184,18 @@ export function encodeSnapshot(image: SnapshotImage): Uint8Array {
   v.setUint32(h.bodyCrc, crc32c(out.subarray(SNAPSHOT_HEADER.size)), true);
   v.setUint32(h.headerCrc, crc32c(out.subarray(0, h.headerCrc)), true);
   return out;
+}
+
+/** The encoded size of `image`'s columns and keys plus room for names, labels and section heads. */
+function expectedBytes(image: SnapshotImage): number {
+  let n = 1 << 16;
+  n += image.balances.users.byteLength + image.balances.cells.byteLength;
+  for (const book of image.books) for (const name of BOOK_COLUMNS) n += book[name].byteLength + 8;
+  const keys = image.updateKeys;
+  if (isEncoded(keys)) for (const run of keys.runs) n += run.byteLength;
+  else for (const key of keys) n += 2 + key.length * 3;
+  for (const label of image.sources) n += 2 + label.length * 3;
+  return n;
 }
 
 /** Decodes and checks a snapshot file's bytes. Throws SnapshotError when anything is wrong. */

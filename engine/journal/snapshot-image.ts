@@ -1,16 +1,16 @@
 /**
- * The in-memory image of a snapshot and how to take it. capture*() copies the state into plain
- * typed arrays while the shards are paused at an epoch boundary: the balance cells in one slice,
- * each book in one walk (O(resting orders)), the labels and keys as arrays. The image is
- * structured-cloneable, so a shard can post its part (EngineImage) to the thread that writes.
+ * The in-memory image of a snapshot: what the file holds (snapshot-codec.ts), books in book order.
+ * It is derived from raw copies (snapshot-copy.ts) — taken in a few milliseconds while the shards
+ * are paused — by one walk per book, later and on any thread (engineImageOf); capture*() do both
+ * at once for a single thread (tests, recovery, tools). Images are structured-cloneable.
  */
 import type { BalanceTable } from '../balance/table.js';
+import { concatKeys, type UpdateKeys } from '../balance/update-keys.js';
 import { NIL } from '../book/order-columns.js';
-import type { OrderBook } from '../book/order-book.js';
-import type { PriceLevels } from '../book/price-levels.js';
 import type { Engine } from '../engine.js';
 import type { Specs } from '../money/specs.js';
 import { isEpoch } from './format.js';
+import { copyBalances, copyEngine, type BookCopy, type EngineCopy } from './snapshot-copy.js';
 
 /** One market's resting orders, column by column, in book order. */
 export interface BookImage {
@@ -45,7 +45,8 @@ export interface BalancesImage {
 export interface EngineImage {
   readonly books: readonly BookImage[];
   readonly sources: readonly string[];
-  readonly updateKeys: readonly string[];
+  /** Strings, or (from a raw copy) the engine's encoded key log up to the copy. */
+  readonly updateKeys: UpdateKeys;
   readonly nextOrderId: number;
   readonly nextDealId: number;
 }
@@ -60,30 +61,39 @@ export interface SnapshotImage {
   readonly balances: BalancesImage;
   readonly books: readonly BookImage[];
   readonly sources: readonly string[];
-  readonly updateKeys: readonly string[];
+  readonly updateKeys: UpdateKeys;
 }
 
-/** Copies the balance table: one slice of the cells and the row → user map. */
+/** Names of the assets and markets, by index (what the indexes in a snapshot mean). */
+export interface SnapshotNames {
+  readonly assets: readonly string[];
+  readonly markets: readonly string[];
+}
+
+export function namesOf(specs: Specs): SnapshotNames {
+  return { assets: specs.assets.map((a) => a.name), markets: specs.markets.map((m) => m.name) };
+}
+
+/** Copies the balance table: a slice of the cells and of the row → user map. */
 export function captureBalances(table: BalanceTable): BalancesImage {
-  const rows = table.users.size;
-  const users = new Uint32Array(rows);
-  for (let row = 0; row < rows; row++) users[row] = table.users.userOf(row);
-  return { assetCount: table.assetCount, users, cells: table.cells.slice(0, rows * table.assetCount * 2) };
+  return copyBalances(table);
 }
 
-/** Copies one engine's books, source labels, idempotency keys and id counters. */
+/** Copies one engine's books (in book order), source labels, idempotency keys (as strings) and id counters. */
 export function captureEngine(engine: Engine): EngineImage {
-  const books: BookImage[] = [];
-  engine.books.forEach((book, market) => {
-    if (book !== null) books.push(captureBook(book, market));
-  });
-  const sources: string[] = [];
-  for (let id = 0; id < engine.sourceCount; id++) sources.push(engine.sourceName(id));
-  return { books, sources, updateKeys: engine.appliedUpdateKeys(), nextOrderId: engine.nextOrderId, nextDealId: engine.nextDealId };
+  return { ...engineImageOf(copyEngine(engine)), updateKeys: engine.appliedUpdateKeys() };
+}
+
+/** The image of an engine from its raw copy: each book walked in book order, its columns gathered. */
+export function engineImageOf(copy: EngineCopy): EngineImage {
+  return {
+    books: copy.books.map(bookImageOf), sources: copy.sources, updateKeys: copy.updateKeys,
+    nextOrderId: copy.nextOrderId, nextDealId: copy.nextDealId,
+  };
 }
 
 /** Puts the parts together: every engine must hold different markets over the same balance table. */
-export function composeSnapshot(epoch: number, engine: { readonly specs: Specs }, balances: BalancesImage, parts: readonly EngineImage[]): SnapshotImage {
+export function composeSnapshot(epoch: number, names: SnapshotNames, balances: BalancesImage, parts: readonly EngineImage[]): SnapshotImage {
   if (!isEpoch(epoch)) throw new RangeError(`bad epoch ${epoch}`);
   const sources: string[] = [];
   for (const part of parts) {
@@ -94,14 +104,14 @@ export function composeSnapshot(epoch: number, engine: { readonly specs: Specs }
   for (let id = 0; id < sources.length; id++) sources[id] ??= '';
   return {
     epoch,
-    assets: engine.specs.assets.map((a) => a.name),
-    markets: engine.specs.markets.map((m) => m.name),
+    assets: names.assets,
+    markets: names.markets,
     nextOrderId: Math.max(1, ...parts.map((p) => p.nextOrderId)),
     nextDealId: Math.max(1, ...parts.map((p) => p.nextDealId)),
     balances,
     books: parts.flatMap((p) => p.books).sort((a, b) => a.market - b.market),
     sources,
-    updateKeys: parts.flatMap((p) => p.updateKeys),
+    updateKeys: concatKeys(parts.map((p) => p.updateKeys)),
   };
 }
 
@@ -109,46 +119,47 @@ export function composeSnapshot(epoch: number, engine: { readonly specs: Specs }
 export function captureSnapshot(engines: readonly Engine[], epoch: number): SnapshotImage {
   const first = engines[0];
   if (first === undefined) throw new Error('a snapshot needs at least one engine');
-  return composeSnapshot(epoch, first, captureBalances(first.balances), engines.map(captureEngine));
+  return composeSnapshot(epoch, namesOf(first.specs), captureBalances(first.balances), engines.map(captureEngine));
 }
 
-function captureBook(book: OrderBook, market: number): BookImage {
-  const o = book.orders;
-  const n = o.size;
+function bookImageOf(b: BookCopy): BookImage {
+  const n = b.orders;
   // The slots in book order (one walk of the links), then each column gathered in turn: a pass
   // over one column at a time touches far fewer cache lines than copying whole orders.
   const slots = new Int32Array(n);
-  const at = bookOrder(book.asks, o.next, slots, 0);
-  if (bookOrder(book.bids, o.next, slots, at) !== n) throw new Error(`book of market ${market} is inconsistent`);
+  const at = bookOrder(b.askHeads, b.next, slots, 0);
+  if (bookOrder(b.bidHeads, b.next, slots, at) !== n) throw new Error(`book of market ${b.market} is inconsistent`);
   return {
-    market, count: n,
-    id: gather(o.id, slots, new Float64Array(n)),
-    user: gather(o.user, slots, new Uint32Array(n)),
-    side: gather(o.side, slots, new Uint8Array(n)),
-    price: gather(o.price, slots, new Float64Array(n)),
-    amount: gather(o.amount, slots, new Float64Array(n)),
-    left: gather(o.left, slots, new Float64Array(n)),
-    dealStock: gather(o.dealStock, slots, new Float64Array(n)),
-    takerFee: gather(o.takerFee, slots, new Float64Array(n)),
-    makerFee: gather(o.makerFee, slots, new Float64Array(n)),
-    freeze: gather64(o.freeze, slots, new BigInt64Array(n)),
-    dealMoney: gather64(o.dealMoney, slots, new BigInt64Array(n)),
-    dealFee: gather64(o.dealFee, slots, new BigInt64Array(n)),
-    ctime: gather(o.ctime, slots, new Float64Array(n)),
-    mtime: gather(o.mtime, slots, new Float64Array(n)),
-    source: gather(o.source, slots, new Int32Array(n)),
+    market: b.market, count: n,
+    id: gather(b.id, slots, new Float64Array(n)),
+    user: gather(b.user, slots, new Uint32Array(n)),
+    side: gather(b.side, slots, new Uint8Array(n)),
+    price: gather(b.price, slots, new Float64Array(n)),
+    amount: gather(b.amount, slots, new Float64Array(n)),
+    left: gather(b.left, slots, new Float64Array(n)),
+    dealStock: gather(b.dealStock, slots, new Float64Array(n)),
+    takerFee: gather(b.takerFee, slots, new Float64Array(n)),
+    makerFee: gather(b.makerFee, slots, new Float64Array(n)),
+    freeze: gather64(b.freeze, slots, new BigInt64Array(n)),
+    dealMoney: gather64(b.dealMoney, slots, new BigInt64Array(n)),
+    dealFee: gather64(b.dealFee, slots, new BigInt64Array(n)),
+    ctime: gather(b.ctime, slots, new Float64Array(n)),
+    mtime: gather(b.mtime, slots, new Float64Array(n)),
+    source: gather(b.source, slots, new Int32Array(n)),
   };
 }
 
 /** Writes the slots of one side in book order (best level first, FIFO within a level) from `start`; returns the end. */
-function bookOrder(levels: PriceLevels, next: Int32Array, out: Int32Array, start: number): number {
+function bookOrder(heads: Int32Array, next: Int32Array, out: Int32Array, start: number): number {
   let i = start;
-  for (let k = 0; k < levels.size; k++) {
-    for (let slot = levels.head[levels.nth(k)]!; slot !== NIL; slot = next[slot]!) out[i++] = slot;
+  for (let k = 0; k < heads.length; k++) {
+    for (let slot = heads[k]!; slot !== NIL; slot = next[slot]!) {
+      if (i === out.length) return i + 1; // more linked than resting: inconsistent (the caller throws)
+      out[i++] = slot;
+    }
   }
   return i;
 }
-
 type NumberColumn = Float64Array | Uint32Array | Uint8Array | Int32Array;
 
 function gather<T extends NumberColumn>(from: T, slots: Int32Array, to: T): T {

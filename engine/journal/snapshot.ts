@@ -1,12 +1,14 @@
 /**
  * Snapshot files: the whole engine state at an epoch boundary, in one file, so that recovery is
  * "latest intact snapshot + journal of later epochs" and older segments can be deleted.
- * Taking one: capture (snapshot-image.ts) while the shards are paused, then writeSnapshot()
- * later — encode (snapshot-codec.ts), temp file, fdatasync, rename (atomic), directory sync.
+ * Taking one: raw copies of the typed arrays while the shards are paused (snapshot-copy.ts), then
+ * later, on another thread (snapshot-writer.ts): the book-ordered image (snapshot-image.ts),
+ * writeSnapshot() — encode (snapshot-codec.ts), temp file, fdatasync, rename (atomic), directory sync.
  */
 import { closeSync, fdatasyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BalanceTable } from '../balance/table.js';
+import { keyStrings } from '../balance/update-keys.js';
 import { NIL } from '../book/order-columns.js';
 import type { OrderBook } from '../book/order-book.js';
 import type { Engine } from '../engine.js';
@@ -17,8 +19,10 @@ import { decodeSnapshot, encodeSnapshot, SnapshotError } from './snapshot-codec.
 import type { BookImage, EngineImage, SnapshotImage } from './snapshot-image.js';
 
 export { SnapshotError, SNAPSHOT_VERSION } from './snapshot-codec.js';
-export { captureBalances, captureEngine, captureSnapshot, composeSnapshot } from './snapshot-image.js';
-export type { BalancesImage, BookImage, EngineImage, SnapshotImage } from './snapshot-image.js';
+export { captureBalances, captureEngine, captureSnapshot, composeSnapshot, engineImageOf, namesOf } from './snapshot-image.js';
+export type { BalancesImage, BookImage, EngineImage, SnapshotImage, SnapshotNames } from './snapshot-image.js';
+export { CopyBuffers, copyBalances, copyEngine } from './snapshot-copy.js';
+export type { BookCopy, EngineCopy } from './snapshot-copy.js';
 
 const SNAPSHOT_NAME = /^snapshot-(\d{16})\.snap$/;
 
@@ -31,14 +35,30 @@ export function snapshotName(epoch: number): string {
  * Returns its path.
  */
 export function writeSnapshot(dir: string, image: SnapshotImage): string {
-  const bytes = encodeSnapshot(image);
-  const path = join(dir, snapshotName(image.epoch));
-  const temp = join(dir, `.${snapshotName(image.epoch)}.${process.pid}.tmp`);
+  return writeSnapshotFile(dir, image.epoch, encodeSnapshot(image));
+}
+
+/**
+ * How much of a snapshot is written between two fdatasyncs. Syncing as it goes keeps the dirty data
+ * small: with ext4's ordered journaling a shard's fdatasync of its segment can otherwise wait for
+ * every dirty block of the snapshot (measured: acknowledgements held 0.2–0.25 s by one final sync
+ * of 214 MB; with 4 MiB steps, a few milliseconds).
+ */
+const SYNC_STEP_BYTES = 4 << 20;
+
+/** writeSnapshot() of an encoded image (encodeSnapshot) of `epoch`. */
+export function writeSnapshotFile(dir: string, epoch: number, bytes: Uint8Array): string {
+  const path = join(dir, snapshotName(epoch));
+  const temp = join(dir, `.${snapshotName(epoch)}.${process.pid}.tmp`);
   const fd = openSync(temp, 'w');
   try {
     let done = 0;
-    while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
-    fdatasyncSync(fd);
+    while (done < bytes.byteLength) {
+      const end = Math.min(bytes.byteLength, done + SYNC_STEP_BYTES);
+      while (done < end) done += writeSync(fd, bytes, done, end - done);
+      fdatasyncSync(fd);
+    }
+    if (bytes.byteLength === 0) fdatasyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -160,7 +180,7 @@ export function restoreSnapshot(image: SnapshotImage, engines: readonly Engine[]
   });
   const owner = updateOwner ?? byUserModulo(engines.length);
   const keysByEngine = engines.map((): string[] => []);
-  for (const key of image.updateKeys) {
+  for (const key of keyStrings(image.updateKeys)) {
     const list = keysByEngine[owner(Number(key.slice(0, key.indexOf('\u0000'))))];
     if (list === undefined) throw new Error('no engine keeps a restored balance.update key');
     list.push(key);
@@ -182,7 +202,7 @@ export function restoreEngineImage(image: EngineImage, engine: Engine): void {
   image.sources.forEach((label, id) => {
     if (label !== '') engine.registerSource(id, label);
   });
-  engine.restoreAppliedUpdateKeys(image.updateKeys);
+  engine.restoreAppliedUpdateKeys(keyStrings(image.updateKeys));
   engine.orderIds.advanceTo(image.nextOrderId);
   engine.dealIds.advanceTo(image.nextDealId);
 }

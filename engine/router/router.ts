@@ -22,14 +22,13 @@ import type { Depth } from '../queries.js';
 import { DepthBoard } from '../shard/depth-board.js';
 import type { ShardStats } from '../shard/loop.js';
 import type { ShardInit, ShardJournalInit, ShardMessage } from '../shard/types.js';
-import { CommitLog } from '../journal/commit-log.js';
-import { Committer } from '../journal/committer.js';
 import { EpochControl } from '../journal/epochs.js';
 import type { RecoveryReport } from '../journal/recover.js';
 import { recoverShards } from './recovery.js';
-import { statSync } from 'node:fs';
-import { captureBalances, composeSnapshot, type EngineImage } from '../journal/snapshot-image.js';
-import { deleteSegmentsBefore, writeSnapshot } from '../journal/snapshot.js';
+import { CopyBuffers, copyBalances, warmBalanceBuffers, type EngineCopy } from '../journal/snapshot-copy.js';
+import { namesOf } from '../journal/snapshot-image.js';
+import { writeSnapshotInBackground } from '../journal/snapshot-writer.js';
+import { deleteSegmentsBefore } from '../journal/snapshot.js';
 import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
 import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
 import { assignShards } from './assignment.js';
@@ -64,6 +63,12 @@ interface Shard {
 type Resolver = (reply: CommandReply) => void;
 
 const utf8 = new TextEncoder();
+/** Balance copy-buffer bytes paged in per event-loop turn before a snapshot (~1–5 ms each). */
+const WARM_STEP_BYTES = 4 << 20;
+type WaitAsync = (cells: BigInt64Array, index: number, value: bigint, timeoutMs: number) =>
+  { async: false; value: string } | { async: true; value: Promise<string> };
+/** Atomics.waitAsync (typed here: the project's lib is ES2023). */
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 const stopped = (code: CodeValue): CommandReply => ({ code, total: 0, orders: [], summary: null });
 
 class RingReplyView implements ReplyView {
@@ -117,12 +122,16 @@ export class Router {
   private failure: Error | null = null;
   /** Set once stop() finished: the reply pumps end (also after a failure, so the process can exit). */
   private closed = false;
-  /** The group committer and the shared epoch cells, when a journal is configured. */
-  private committer: Committer | null = null;
+  /**
+   * The shared epoch cells, when a journal is configured. There is no committer: each shard
+   * closes epochs, makes its batches durable and publishes DURABLE itself (journal/epochs.ts).
+   */
   private epochs: EpochControl | null = null;
   /** Snapshot parts arriving from the shards, by generation. */
-  private readonly snapshotParts = new Map<number, (shard: number, image: EngineImage) => void>();
+  private readonly snapshotParts = new Map<number, (shard: number, copy: EngineCopy) => void>();
   private snapshotting = false;
+  /** Where snapshots copy the balance table, reused by every snapshot (one at a time). */
+  private readonly snapshotBuffers = new CopyBuffers();
   private snapshotTimer: NodeJS.Timeout | null = null;
   /** What start-up recovered from the journal (null without a journal). */
   recovery: RecoveryReport | null = null;
@@ -140,7 +149,7 @@ export class Router {
   /**
    * Starts the shards and resolves once every one is ready. With `journal.dir` set, the state of
    * the last run is recovered first, and every command is journaled and made durable (epoch group
-   * commit) before its reply is released.
+   * commit, one fdatasync per shard batch) before its reply is released.
    */
   static async start(config: Readonly<Config>, options: { readonly log?: (line: string) => void } = {}): Promise<Router> {
     const router = new Router(config);
@@ -154,7 +163,6 @@ export class Router {
       for (const image of recovered.images) router.restoreSources(image.sources);
       const control = EpochControl.allocate(config.engine.shards, recovered.firstEpoch);
       router.epochs = new EpochControl(control);
-      router.committer = new Committer(router.epochs, config.engine.shards, new CommitLog(dir, config.journal.durability === 'fsync'));
       if (config.journal.snapshot_interval_s > 0) {
         router.snapshotTimer = setInterval(() => {
           router.snapshot().catch((err: unknown) => options.log?.(`periodic snapshot failed: ${String(err)}`));
@@ -190,7 +198,7 @@ export class Router {
           router.shardStats[index] = { ...message.stats };
           markExited();
         }
-        if (message.type === 'snapshot') router.snapshotParts.get(message.generation)?.(message.shard, message.image);
+        if (message.type === 'snapshot') router.snapshotParts.get(message.generation)?.(message.shard, message.copy);
       });
       worker.on('error', (err) => router.fail(err));
       worker.on('exit', (code) => {
@@ -399,12 +407,16 @@ export class Router {
 
   /**
    * Takes a snapshot now (also what a periodic snapshot does): every shard pauses between two
-   * batches and hands over its books, the balance table is copied while all are paused, then they
-   * resume; the image is written (temp file, fdatasync, rename) and journal segments it makes
-   * unnecessary are deleted. Recovery then starts from it. Returns where it went and how long the
-   * shards were paused (from the request until they resumed).
+   * batches and copies its books' typed arrays (journal/snapshot-copy.ts: memcpy, no walk), the
+   * balance table is copied while all are paused, then they resume. A worker thread of its own
+   * then orders the books, encodes and writes the file (temp file, fdatasync, rename:
+   * journal/snapshot-writer.ts) while matching goes on, and journal segments it makes unnecessary
+   * are deleted. Recovery then starts from it. Returns where it went, how long the shards were
+   * paused (`pauseMs`: from the request until the balance table was copied and every shard's copy
+   * had arrived, an upper bound) and how long the background part took (`writeMs`: from then until
+   * the file was durable).
    */
-  async snapshot(): Promise<{ path: string; epoch: number; pauseMs: number; bytes: number; deletedSegments: number }> {
+  async snapshot(): Promise<{ path: string; epoch: number; pauseMs: number; writeMs: number; bytes: number; deletedSegments: number }> {
     const epochs = this.epochs;
     const dir = this.config.journal.dir;
     if (epochs === null || dir === null) throw new Error('snapshots need a journal (journal.dir)');
@@ -412,31 +424,49 @@ export class Router {
     if (this.snapshotting) throw new Error('a snapshot is already being taken');
     this.snapshotting = true;
     try {
+      // Page in the balance table's copy buffers first (in steps: sockets keep being served), so
+      // the copy in the pause takes no page faults.
+      while (!warmBalanceBuffers(this.balances, this.snapshotBuffers, WARM_STEP_BYTES)) await new Promise((resolve) => setImmediate(resolve));
       // eslint-disable-next-line no-restricted-properties -- control plane: measures the pause for operators; no state depends on it
       const started = performance.now();
-      const parts: EngineImage[] = [];
+      const parts: EngineCopy[] = [];
       let received = 0;
       const generation = epochs.requestSnapshot();
-      for (const shard of this.shards) shard.writer.wake();
-      await new Promise<void>((resolve) => {
-        this.snapshotParts.set(generation, (shard, image) => {
-          parts[shard] = image;
+      const copied = new Promise<void>((resolve) => {
+        this.snapshotParts.set(generation, (shard, copy) => {
+          parts[shard] = copy;
           if (++received === this.shards.length) resolve();
         });
       });
+      for (const shard of this.shards) shard.writer.wake();
+      // Every shard counts itself paused before copying its books: the table is still while they copy.
+      await this.allPaused(epochs);
+      const epoch = epochs.durable; // every shard is between batches: its frames synced, its epochs closed and published
+      const balances = copyBalances(this.balances, this.snapshotBuffers);
+      epochs.resume(generation); // a shard still copying goes on as soon as it is done
+      await copied;
       this.snapshotParts.delete(generation);
-      while (epochs.paused < this.shards.length) await new Promise((resolve) => setImmediate(resolve));
-      const epoch = epochs.durable; // every frame a shard wrote is durable before it pauses
-      const balances = captureBalances(this.balances);
-      epochs.resume(generation);
       // eslint-disable-next-line no-restricted-properties -- as above
-      const pauseMs = performance.now() - started;
-      const image = composeSnapshot(epoch, this, balances, parts);
-      const path = writeSnapshot(dir, image);
+      const resumed = performance.now();
+      const written = await writeSnapshotInBackground({ dir, epoch, names: namesOf(this.specs), balances, parts });
+      // eslint-disable-next-line no-restricted-properties -- as above
+      const writeMs = performance.now() - resumed;
       const deletedSegments = deleteSegmentsBefore(dir, epoch).length;
-      return { path, epoch, pauseMs, bytes: statSync(path).size, deletedSegments };
+      return { path: written.path, epoch, pauseMs: resumed - started, writeMs, bytes: written.bytes, deletedSegments };
     } finally {
       this.snapshotting = false;
+    }
+  }
+
+  /** Resolves once every shard counts itself paused for the requested snapshot (Atomics.waitAsync: sockets keep being served). */
+  private async allPaused(epochs: EpochControl): Promise<void> {
+    const shards = BigInt(this.shards.length);
+    for (;;) {
+      const paused = Atomics.load(epochs.cells, EpochControl.PAUSED_INDEX);
+      if (paused >= shards) return;
+      if (this.state === 'failed') throw this.failure ?? new Error('the engine failed during a snapshot');
+      const waited = waitAsync(epochs.cells, EpochControl.PAUSED_INDEX, paused, 50);
+      if (waited.async) await waited.value;
     }
   }
 
@@ -454,7 +484,6 @@ export class Router {
     for (const shard of this.shards) shard.writer.close();
     await Promise.all(this.shards.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 5000).unref())]))); // unref: the timer must not keep the process alive after stop
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
-    await this.committer?.stop(); // after the shards: their last batches still wait for durability
     this.closed = true;
     for (const shard of this.shards) shard.replies.wake(); // ends the reply pumps' waits
     this.state = this.state === 'failed' ? 'failed' : 'stopped';

@@ -1,8 +1,18 @@
 /**
  * A shard's batch loop: drain every command available on the command ring, execute each, then
- * end the batch — release the command ring once, then publish the depth of the books it touched,
- * send its events and make the replies visible. An idle shard spins briefly, then sleeps in
- * Atomics.wait until the router publishes (it never burns an idle core).
+ * end the batch — release the command ring once, journal the batch (shard-journal.ts: one write
+ * and one fdatasync, tagged with its epoch), publish the depth of the books it touched, write its
+ * events, and queue the batch's span of the reply ring, which becomes visible once its epoch is
+ * durable (reply-writer.ts). The shard does not wait for that: it runs the next batch meanwhile
+ * (epochs are pipelined), and releases held replies whenever DURABLE advances. An idle shard with
+ * held replies sleeps on DURABLE; an idle shard without spins briefly, then sleeps in Atomics.wait
+ * until the router publishes (it never burns an idle core).
+ *
+ * Visibility: replies, events (and so pushes) of a batch are never visible before its epoch is
+ * durable. The depth board is published at the end of each batch, once the batch is written and
+ * synced by this shard, possibly before its epoch is durable (with several shards, DURABLE also
+ * waits for the others' batches of that epoch): depth may run ahead of acknowledgements by the
+ * batches in flight, as it may run ahead of a client's reading of its reply.
  */
 import type { Engine } from '../engine.js';
 import { COMMAND_HEAD, EVENTS_HEAD, Op, ReplyKind } from '../wire/commands.js';
@@ -14,6 +24,11 @@ import { BALANCE_RECORD, EventKind, eventRecordSize } from '../core/events.js';
 import type { ShardJournal } from './shard-journal.js';
 
 const utf8 = new TextEncoder();
+/** Ops that change nothing (queries): a batch of only these enters no epoch and journals nothing. */
+const READ_ONLY = new Uint8Array(256);
+for (const op of [Op.QUERY_PENDING, Op.QUERY_ORDER, Op.QUERY_BOOK, Op.QUERY_SUMMARY, Op.QUERY_DEPTH]) READ_ONLY[op] = 1;
+/** Slice of the waits for DURABLE while idle, so that stop() and a closed ring are noticed. */
+const DURABLE_WAIT_MS = 50;
 
 export interface ShardStats {
   batches: number;
@@ -50,14 +65,21 @@ export class ShardLoop {
   run(): void {
     const ring = this.commands;
     for (;;) {
+      this.replies.release();
       this.journal?.serveSnapshot(this.engine);
       if (ring.available() === 0) {
-        if (ring.isFinished() || this.stopRequested) return;
+        if (this.stopRequested) return;
+        if (this.replies.held > 0) {
+          // Idle with replies held back: sleep until DURABLE moves (commands that arrive meanwhile
+          // wait for it too: at most the rest of another shard's batch and its fdatasync).
+          this.replies.waitDurable(DURABLE_WAIT_MS);
+          continue;
+        }
+        if (ring.isFinished()) return;
         ring.waitForData(50);
         continue;
       }
       let count = 0;
-      this.journal?.begin();
       for (let at = ring.next(); at !== NIL; at = ring.next()) {
         this.execute(ring.view, at);
         count++;
@@ -69,9 +91,10 @@ export class ShardLoop {
     }
   }
 
-  /** Runs one command; marks its market dirty when it can change the book. */
+  /** Runs one command (entering an epoch first if it may change state); marks its market dirty when it can change the book. */
   execute(view: DataView, at: number): void {
     const op = view.getUint8(at + COMMAND_HEAD.at.op);
+    if (this.journal !== null && READ_ONLY[op] === 0) this.journal.begin();
     this.dispatcher.execute(view, at, this.replies);
     if (op === Op.PLACE_LIMIT || op === Op.PLACE_MARKET || op === Op.CANCEL) {
       const market = view.getUint16(at + COMMAND_HEAD.at.market, true);
@@ -83,15 +106,13 @@ export class ShardLoop {
   }
 
   /**
-   * End-of-batch work that must precede the replies: make the batch durable (journal, then wait
-   * for its epoch), publish depth, send events. Mid-batch (a full reply ring), the rest of the
-   * batch continues in a new epoch.
+   * End-of-batch work that must precede the replies: journal the batch (written and synced, its
+   * epoch left), queue its replies' span until that epoch is durable, publish depth, write the
+   * events (into the same held span). Also called mid-batch (a full reply ring): the rest of the
+   * batch then enters a new epoch at its next state-changing command.
    */
-  flushBeforeReplies(midBatch = false): void {
-    if (this.journal !== null) {
-      this.journal.commit(this.engine.events);
-      if (midBatch) this.journal.begin();
-    }
+  flushBeforeReplies(): void {
+    const epoch = this.journal === null ? 0 : this.journal.end(this.engine.events);
     for (let i = 0; i < this.dirtyCount; i++) {
       const market = this.dirtyList[i]!;
       this.dirty[market] = 0;
@@ -99,15 +120,18 @@ export class ShardLoop {
       if (book !== null && book !== undefined) this.depth.publish(market, book);
     }
     this.dirtyCount = 0;
-    this.sendEvents();
+    this.replies.endBatch(epoch);
+    this.sendEvents(epoch);
   }
 
   /**
    * Copies the accumulated events into EVENTS records (split at record boundaries), then resets
    * them. Each record carries only the strings its own BALANCE records refer to, re-indexed from 0,
    * so that a batch with many balance updates never needs a record bigger than the ring allows.
+   * Each record joins the batch's held span (epoch `epoch`) as it is written, so that a batch
+   * whose events outgrow the ring can still release them as space is needed.
    */
-  private sendEvents(): void {
+  private sendEvents(epoch: number): void {
     const events = this.engine.events;
     if (events.count === 0) return;
     const bytes = events.data();
@@ -138,6 +162,7 @@ export class ShardLoop {
         last = l;
       }
       this.writeEvents(bytes.subarray(start, end), strings, Math.max(first, 0), Math.max(last, 0), prefix);
+      this.replies.endBatch(epoch);
       start = end;
     }
     events.reset();

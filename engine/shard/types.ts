@@ -2,6 +2,7 @@
 import type { Config } from '../../conf/schema.js';
 import type { BalanceTableBuffers } from '../balance/table.js';
 import type { RingBuffers } from '../wire/ring.js';
+import type { EngineCopy } from '../journal/snapshot-copy.js';
 import type { EngineImage } from '../journal/snapshot-image.js';
 import type { DepthBoardBuffers } from './depth-board.js';
 
@@ -37,5 +38,6 @@ export interface ShardInit {
 /** Messages a shard posts to the router (rare control plane). */
 export type ShardMessage =
   | { readonly type: 'ready'; readonly shard: number }
-  | { readonly type: 'snapshot'; readonly shard: number; readonly generation: number; readonly image: EngineImage }
+  /** The shard's raw snapshot copies (journal/snapshot-copy.ts), on shared memory: shared, not copied. */
+  | { readonly type: 'snapshot'; readonly shard: number; readonly generation: number; readonly copy: EngineCopy }
   | { readonly type: 'stopped'; readonly shard: number; readonly stats: { batches: number; commands: number } };

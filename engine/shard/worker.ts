@@ -15,7 +15,7 @@ import { ShardJournal } from './shard-journal.js';
 import { DepthBoard } from './depth-board.js';
 import { ShardLoop } from './loop.js';
 import { ReplyWriter } from './reply-writer.js';
-import type { ShardInit } from './types.js';
+import type { ShardInit, ShardMessage } from './types.js';
 
 const init = workerData as ShardInit;
 const engine = new Engine(init.config, {
@@ -27,22 +27,24 @@ const engine = new Engine(init.config, {
 });
 let stopping = false;
 let journal: ShardJournal | null = null;
-if (init.journal !== null) {
+const epochs = init.journal === null ? null : new EpochControl(init.journal.control);
+if (init.journal !== null && epochs !== null) {
   if (init.journal.recovered !== null) restoreEngineImage(init.journal.recovered, engine);
   const writer = SegmentWriter.open(init.journal.dir, init.shard, init.journal.firstEpoch, {
     durability: init.journal.durability,
     segmentBytes: init.journal.segmentBytes,
   });
-  journal = new ShardJournal(writer, new EpochControl(init.journal.control), init.shard, () => stopping, (generation, image) =>
-    parentPort?.postMessage({ type: 'snapshot', shard: init.shard, generation, image }));
+  journal = new ShardJournal(writer, epochs, init.shard, () => stopping, (generation, copy) =>
+    parentPort?.postMessage({ type: 'snapshot', shard: init.shard, generation, copy } satisfies ShardMessage));
 }
 const commands = new RingConsumer(init.commands);
 let loop: ShardLoop | null = null;
-const replies = new ReplyWriter(new RingProducer(init.replies), (midBatch) => loop?.flushBeforeReplies(midBatch), () => stopping);
+const replies = new ReplyWriter(new RingProducer(init.replies), () => loop?.flushBeforeReplies(), () => stopping, epochs);
 loop = new ShardLoop(engine, commands, replies, new DepthBoard(init.depth), journal);
 parentPort?.postMessage({ type: 'ready', shard: init.shard });
 loop.run();
 replies.publish();
+replies.drain(); // replies still held wait for their epoch (other shards' last batches) before the shard exits
 stopping = true;
 journal?.close();
 parentPort?.postMessage({ type: 'stopped', shard: init.shard, stats: loop.stats });

@@ -36,6 +36,8 @@
  * cached value says the record might not fit (the Disruptor's SingleProducerSequencer). The
  * consumer loads the producer cursor once (`available`), walks the records (`next`), and stores
  * its own cursor once (`release`), waking the producer only if it waits for that much space.
+ * `publishTo(position)` publishes only the records claimed before a position read from `claimed`:
+ * the producer can keep the newest records invisible while it claims more behind them.
  *
  * Memory ordering. The payload and header bytes are plain (unordered) DataView writes; the
  * cursors are written with Atomics.store and read with Atomics.load, which are sequentially
@@ -273,7 +275,30 @@ export class RingProducer extends RingBuffer {
 
   /** Makes every claimed record visible to the consumer, and wakes it if it sleeps. */
   publish(): void {
-    const cursor = this.cursor;
+    this.publishTo(this.cursor);
+  }
+
+  /**
+   * The claim cursor: where the next claimed record starts. A value read here marks "every record
+   * claimed so far" for {@link publishTo}.
+   */
+  get claimed(): number {
+    return this.cursor;
+  }
+
+  /** Bytes claimed and not published yet (0 when everything claimed is visible). */
+  get unpublished(): number {
+    return (this.cursor - this.published) | 0;
+  }
+
+  /**
+   * Makes visible the records claimed before `position` — a value {@link claimed} had, not below
+   * the last position published — and wakes the consumer if it sleeps; records claimed after it
+   * stay invisible. Lets a producer hold back the tail of what it wrote (a shard keeps replies
+   * until their epoch is durable) while claiming more behind it.
+   */
+  publishTo(position: number): void {
+    const cursor = position | 0;
     if (cursor === this.published) return;
     this.published = cursor;
     Atomics.store(this.control, PRODUCER_CURSOR, cursor);
@@ -292,7 +317,8 @@ export class RingProducer extends RingBuffer {
   /**
    * Publishes pending claims, then waits until a record of `size` payload bytes fits: a bounded
    * spin, then Atomics.wait up to `timeoutMs`. Returns whether it fits: false means the consumer
-   * did not free enough space in time. Blocks the thread.
+   * did not free enough space in time. Blocks the thread. (A producer holding claims back with
+   * `publishTo` must not call it: it publishes them.)
    */
   waitForSpace(size: number, timeoutMs: number, spins: number = DEFAULT_SPINS): boolean {
     this.publish();

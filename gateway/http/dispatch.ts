@@ -4,15 +4,30 @@
  * sends can throw out of here (a failure inside a service becomes "internal error" and is logged).
  */
 import type { Logger } from 'pino';
+import { Code } from '../../engine/codes.js';
 import type { EngineClient } from '../engine-client.js';
-import { INTERNAL_ERROR, METHOD_NOT_FOUND, REQUIRE_AUTH, SERVICE_UNAVAILABLE } from '../rpc/errors.js';
+import { INTERNAL_ERROR, INVALID_ARGUMENT, METHOD_NOT_FOUND, REQUIRE_AUTH, SERVICE_UNAVAILABLE } from '../rpc/errors.js';
 import type { RpcOutcome } from '../rpc/engine-methods.js';
+import { ORDER_METHOD, OrderCommand, orderError, orderOpOf, orderResultJson, readOrderRequest, type OrderOpValue } from '../rpc/order-entry.js';
+import { InvalidParams } from '../rpc/params.js';
 import type { AdminAccess, ClientInfo, Listener } from './admin.js';
-import { BAD_REQUEST, errorReply, parseRequest, resultReply, STATUS_NOT_FOUND, type HttpReply } from './envelope.js';
+import { BAD_REQUEST, errorReply, parseRequest, resultJsonReply, resultReply, STATUS_NOT_FOUND, type HttpReply } from './envelope.js';
 import { ADMIN_METHODS, PROTOCOL_METHODS } from './protocol-methods.js';
 
-/** What the gateway needs from a service (the engine client, later history and market data). */
-export type RpcService = Pick<EngineClient, 'methods' | 'call'>;
+/**
+ * What the gateway needs from a service (the engine client, later history and market data).
+ * A service that also offers submitOrder gets order.put_limit, order.put_market and order.cancel
+ * through it: no promise per order, the reply printed without an intermediate object.
+ */
+export type RpcService = Pick<EngineClient, 'methods' | 'call'> & Partial<Pick<EngineClient, 'submitOrder' | 'backend'>>;
+
+type OrderService = Pick<EngineClient, 'submitOrder' | 'backend'>;
+
+/** Where a request's reply goes: the exchange of the socket layer. */
+export interface Responder extends ClientInfo {
+  /** Sends the reply (once; later calls are ignored). */
+  reply(reply: HttpReply): void;
+}
 
 export class Dispatcher {
   /** Method name → the service that serves it (the first one that lists it). */
@@ -28,30 +43,65 @@ export class Dispatcher {
   }
 
   /**
-   * The reply to one request body. Synchronous for everything decided here; a promise when a
-   * service runs the method (an in-process service resolves it within the current microtask
+   * Answers one request body through `client.reply`: at once for everything decided here, later
+   * when a service runs the method (an in-process service answers within the current microtask
    * checkpoint, so the reply is written before the next request on the connection is read).
+   * Nothing a client sends can throw out of here.
    */
-  handle(body: string, listener: Listener, client: ClientInfo): HttpReply | Promise<HttpReply> {
+  handle(body: string, listener: Listener, client: Responder): void {
     const request = parseRequest(body);
-    if (request === null) return BAD_REQUEST;
+    if (request === null) {
+      client.reply(BAD_REQUEST);
+      return;
+    }
     const { id, method, params } = request;
     try {
       const service = this.routes.get(method);
       if (service === undefined) {
-        return this.unavailable.has(method) ? errorReply(id, SERVICE_UNAVAILABLE) : errorReply(id, METHOD_NOT_FOUND, STATUS_NOT_FOUND);
+        client.reply(this.unavailable.has(method) ? errorReply(id, SERVICE_UNAVAILABLE) : errorReply(id, METHOD_NOT_FOUND, STATUS_NOT_FOUND));
+        return;
       }
       if (ADMIN_METHODS.has(method) && !this.admin.allows(listener, client)) {
         this.log.warn({ method, listener, proxied: client.proxied }, 'admin method refused');
-        return errorReply(id, REQUIRE_AUTH);
+        client.reply(errorReply(id, REQUIRE_AUTH));
+        return;
       }
-      return service.call(method, params).then(
-        (outcome) => this.outcomeReply(id, method, outcome),
-        (err: unknown) => this.failure(id, method, err),
-      );
+      const op = orderOpOf(method);
+      if (op !== 0 && service.submitOrder !== undefined && service.backend !== undefined) {
+        this.order(service as OrderService, op, id, params, client);
+        return;
+      }
+      service.call(method, params).then(
+        (outcome) => client.reply(this.outcomeReply(id, method, outcome)),
+        (err: unknown) => client.reply(this.failure(id, method, err)),
+      ).catch((err: unknown) => this.log.error({ err, method, id }, 'HTTP reply failed'));
     } catch (err) {
-      return this.failure(id, method, err);
+      client.reply(this.failure(id, method, err));
     }
+  }
+
+  /** order.put_limit, order.put_market, order.cancel: params checked here, the command sent with a callback. */
+  private order(service: OrderService, op: OrderOpValue, id: number, params: readonly unknown[], client: Responder): void {
+    const backend = service.backend;
+    let command: OrderCommand;
+    try {
+      command = readOrderRequest(backend.specs, op, params, new OrderCommand());
+    } catch (err) {
+      if (!(err instanceof InvalidParams)) throw err;
+      client.reply(errorReply(id, INVALID_ARGUMENT));
+      return;
+    }
+    const code = service.submitOrder(command, (reply) => {
+      let answer: HttpReply;
+      try {
+        const result = orderResultJson(backend, op, reply);
+        answer = 'error' in result ? errorReply(id, result.error) : resultJsonReply(id, result.json);
+      } catch (err) {
+        answer = this.failure(id, ORDER_METHOD[op], err);
+      }
+      client.reply(answer);
+    });
+    if (code !== Code.OK) client.reply(errorReply(id, orderError(op, code)));
   }
 
   private outcomeReply(id: number, method: string, outcome: RpcOutcome): HttpReply {

@@ -57,15 +57,27 @@ export function nestedDeeperThan(text: string, max: number): boolean {
  * than MAX_DEPTH (which would exhaust the stack of whatever walks the params). Never throws.
  */
 export function parseRequest(text: string): RpcRequest | null {
-  if (text.length === 0) return null;
+  const value = parseJson(text);
+  return value === undefined ? null : requestOf(value);
+}
+
+/**
+ * The JSON value of a text, or undefined when it is not JSON or nests deeper than MAX_DEPTH
+ * (which would exhaust the stack of whatever walks it). Never throws.
+ */
+export function parseJson(text: string): unknown {
+  if (text.length === 0) return undefined;
   // Nesting deeper than MAX_DEPTH needs more than 2 × MAX_DEPTH characters: short bodies skip the scan.
-  if (text.length > 2 * MAX_DEPTH && nestedDeeperThan(text, MAX_DEPTH)) return null;
-  let value: unknown;
+  if (text.length > 2 * MAX_DEPTH && nestedDeeperThan(text, MAX_DEPTH)) return undefined;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
-    return null;
+    return undefined;
   }
+}
+
+/** A parsed JSON value as a request: an object with an integer `id`, a string `method` and an array `params`; else null. */
+export function requestOf(value: unknown): RpcRequest | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const { id, method, params } = value as Record<string, unknown>;
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) return null;
@@ -76,6 +88,11 @@ export function parseRequest(text: string): RpcRequest | null {
 /** HTTP 200 with a result. */
 export function resultReply(id: number, result: unknown): HttpReply {
   return { status: STATUS_OK, body: JSON.stringify({ error: null, result: result ?? null, id }), close: false };
+}
+
+/** HTTP 200 with a result given as JSON text. */
+export function resultJsonReply(id: number, json: string): HttpReply {
+  return { status: STATUS_OK, body: `{"error":null,"result":${json},"id":${id}}`, close: false };
 }
 
 /** An error envelope, HTTP 200 unless the status says otherwise (404 for an unknown method). */

@@ -12,9 +12,9 @@ import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { HttpConfig } from '../../conf/schema.js';
-import { AdminAccess, PROXY_HEADERS, type ClientInfo, type Listener } from './admin.js';
+import { AdminAccess, PROXY_HEADERS, type Listener } from './admin.js';
 import { BodyReader } from './body.js';
-import { Dispatcher, type RpcService } from './dispatch.js';
+import { Dispatcher, type Responder, type RpcService } from './dispatch.js';
 import { BAD_REQUEST, INTERNAL_FAILURE, TOO_LARGE, type HttpReply } from './envelope.js';
 
 export interface HttpGatewayOptions {
@@ -113,7 +113,7 @@ class RequestHandler {
 }
 
 /** One request and its response. Never touches `res` after the response is sent or aborted. */
-class Exchange implements ClientInfo {
+class Exchange implements Responder {
   authorization = '';
   proxied = false;
   private reader: BodyReader | null = null;
@@ -143,12 +143,7 @@ class Exchange implements ClientInfo {
         this.reply(TOO_LARGE);
         return;
       }
-      const reply = this.handler.dispatcher.handle(body, this.handler.listener, this);
-      if (reply instanceof Promise) {
-        reply.then((r) => this.reply(r), (err: unknown) => this.fail(err));
-      } else {
-        this.reply(reply);
-      }
+      this.handler.dispatcher.handle(body, this.handler.listener, this);
     } catch (err) {
       this.fail(err);
     }

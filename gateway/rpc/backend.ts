@@ -6,12 +6,13 @@
  */
 import type { Config } from '../../conf/schema.js';
 import type { BalanceTable } from '../../engine/balance/table.js';
-import { Code } from '../../engine/codes.js';
+import { Code, type CodeValue } from '../../engine/codes.js';
 import { OrderView } from '../../engine/core/order-view.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Specs } from '../../engine/money/specs.js';
 import { bookOrders, depth, marketSummary, pendingOrder, pendingOrders, type Depth } from '../../engine/queries.js';
 import type { CommandReply } from '../../engine/router/replies.js';
+import type { ReplyCallback, ReplyView } from '../../engine/router/router.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -23,6 +24,14 @@ export interface EngineBackend {
   placeLimit(user: number, market: number, side: number, amount: number, price: number, takerFee: number, makerFee: number, source: string, time: number): MaybePromise<CommandReply>;
   placeMarket(user: number, market: number, side: number, amount: number, takerFee: number, source: string, time: number): MaybePromise<CommandReply>;
   cancel(user: number, market: number, orderId: number, time: number): MaybePromise<CommandReply>;
+  /**
+   * The same three commands without a promise (order entry's fast path): Code.OK when the command
+   * was sent, and then `done` is called exactly once with the reply (valid only during the call);
+   * otherwise the reason it was not sent (BUSY, ENGINE_STOPPED, …), and `done` is never called.
+   */
+  submitLimit(done: ReplyCallback, user: number, market: number, side: number, amount: number, price: number, takerFee: number, makerFee: number, source: string, time: number): CodeValue;
+  submitMarket(done: ReplyCallback, user: number, market: number, side: number, amount: number, takerFee: number, source: string, time: number): CodeValue;
+  submitCancel(done: ReplyCallback, user: number, market: number, orderId: number, time: number): CodeValue;
   updateBalance(user: number, asset: number, business: string, businessId: number, change: bigint, detail: string, time: number): MaybePromise<CommandReply>;
   pending(user: number, market: number, offset: number, limit: number): MaybePromise<CommandReply>;
   order(market: number, orderId: number): MaybePromise<CommandReply>;
@@ -34,6 +43,23 @@ export interface EngineBackend {
 
 const reply = (code: CommandReply['code'], orders: OrderView[] = [], total = orders.length): CommandReply =>
   ({ code, total, orders, summary: null });
+
+/** A local engine's answer in the shape of the router's reply view. */
+class LocalReply implements ReplyView {
+  constructor(private readonly reply: CommandReply) {}
+
+  get code(): CodeValue {
+    return this.reply.code;
+  }
+
+  get orderId(): number {
+    return this.reply.orders[0]?.id ?? 0;
+  }
+
+  decode(): CommandReply {
+    return this.reply;
+  }
+}
 
 function copyOf(view: OrderView): OrderView {
   const copy = new OrderView();
@@ -73,6 +99,21 @@ export class LocalBackend implements EngineBackend {
 
   cancel(user: number, market: number, orderId: number, time: number): CommandReply {
     return this.command(this.engine.cancel(user, market, orderId, time));
+  }
+
+  submitLimit(done: ReplyCallback, user: number, market: number, side: number, amount: number, price: number, takerFee: number, makerFee: number, source: string, time: number): CodeValue {
+    done(new LocalReply(this.placeLimit(user, market, side, amount, price, takerFee, makerFee, source, time)));
+    return Code.OK;
+  }
+
+  submitMarket(done: ReplyCallback, user: number, market: number, side: number, amount: number, takerFee: number, source: string, time: number): CodeValue {
+    done(new LocalReply(this.placeMarket(user, market, side, amount, takerFee, source, time)));
+    return Code.OK;
+  }
+
+  submitCancel(done: ReplyCallback, user: number, market: number, orderId: number, time: number): CodeValue {
+    done(new LocalReply(this.cancel(user, market, orderId, time)));
+    return Code.OK;
   }
 
   updateBalance(user: number, asset: number, business: string, businessId: number, change: bigint, detail: string, time: number): CommandReply {

@@ -12,6 +12,7 @@ import type { CommandReply } from '../../engine/router/replies.js';
 import type { EngineBackend, MaybePromise } from './backend.js';
 import { INVALID_ARGUMENT, METHOD_NOT_FOUND, protocolError, type ErrorContext, type RpcError } from './errors.js';
 import { amountText, orderInfo, priceText, shownBalance } from './format.js';
+import { OrderCommand, OrderOp, orderOutcome, placeOrder, readOrderRequest, type OrderOpValue } from './order-entry.js';
 import * as p from './params.js';
 
 export type RpcOutcome = { readonly result: unknown } | { readonly error: RpcError };
@@ -35,12 +36,11 @@ function then<T, U>(value: MaybePromise<T>, f: (t: T) => U): MaybePromise<U> {
   return value instanceof Promise ? value.then(f) : f(value);
 }
 
-/** The reply to place/cancel: the order object, or the method's error. */
-function orderOutcome(ctx: RpcContext, reply: MaybePromise<CommandReply>, context: ErrorContext): MaybePromise<RpcOutcome> {
-  return then(reply, (r) => {
-    const order = r.orders[0];
-    return r.code === Code.OK && order !== undefined ? ok(orderInfo(ctx.backend, order)) : failure(r.code, context);
-  });
+/** order.put_limit, order.put_market, order.cancel: [user_id, ...] (see order-entry.ts), the order object or the method's error. */
+function order(ctx: RpcContext, op: OrderOpValue, params: readonly unknown[]): MaybePromise<RpcOutcome> {
+  const { backend } = ctx;
+  const command = readOrderRequest(backend.specs, op, params, new OrderCommand());
+  return then(placeOrder(backend, command, ctx.now()), (reply) => orderOutcome(backend, op, reply));
 }
 
 const handlers: Record<string, Handler> = {
@@ -113,40 +113,9 @@ const handlers: Record<string, Handler> = {
       r.code === Code.OK ? ok({ status: 'success' }) : failure(r.code, 'balance.update'));
   },
 
-  'order.put_limit': (ctx, params) => {
-    const { backend } = ctx;
-    p.expectCount(params, 8);
-    const user = p.userId(params[0]);
-    const m = p.market(backend.specs, params[1]);
-    const side = p.side(params[2]);
-    const amount = p.quantity(params[3], m.stockPrec);
-    const price = p.quantity(params[4], m.moneyPrec);
-    const takerFee = p.feeRate(params[5], m);
-    const makerFee = p.feeRate(params[6], m);
-    const source = p.text(params[7], MAX_LABEL_BYTES);
-    return orderOutcome(ctx, backend.placeLimit(user, m.index, side, amount, price, takerFee, makerFee, source, ctx.now()), 'order.put_limit');
-  },
-
-  'order.put_market': (ctx, params) => {
-    const { backend } = ctx;
-    p.expectCount(params, 6);
-    const user = p.userId(params[0]);
-    const m = p.market(backend.specs, params[1]);
-    const side = p.side(params[2]);
-    const amount = p.quantity(params[3], m.stockPrec);
-    const takerFee = p.feeRate(params[4], m);
-    const source = p.text(params[5], MAX_LABEL_BYTES);
-    return orderOutcome(ctx, backend.placeMarket(user, m.index, side, amount, takerFee, source, ctx.now()), 'order.put_market');
-  },
-
-  'order.cancel': (ctx, params) => {
-    const { backend } = ctx;
-    p.expectCount(params, 3);
-    const user = p.userId(params[0]);
-    const m = p.market(backend.specs, params[1]);
-    const orderId = p.integer(params[2], 1, Number.MAX_SAFE_INTEGER);
-    return orderOutcome(ctx, backend.cancel(user, m.index, orderId, ctx.now()), 'order.cancel');
-  },
+  'order.put_limit': (ctx, params) => order(ctx, OrderOp.PUT_LIMIT, params),
+  'order.put_market': (ctx, params) => order(ctx, OrderOp.PUT_MARKET, params),
+  'order.cancel': (ctx, params) => order(ctx, OrderOp.CANCEL, params),
 
   'order.book': ({ backend }, params) => {
     p.expectCount(params, 4);
@@ -210,10 +179,10 @@ export function callEngineMethod(ctx: RpcContext, method: string, params: readon
  * Runs `method` from a table of handlers: unknown methods get "method not found", params that
  * fail a check ("InvalidParams") get "invalid argument"; anything else thrown is a bug and escapes.
  */
-export function callFromTable<C>(
-  table: Readonly<Record<string, (ctx: C, params: readonly unknown[]) => MaybePromise<RpcOutcome>>>,
+export function callFromTable<C, R = MaybePromise<RpcOutcome>>(
+  table: Readonly<Record<string, (ctx: C, params: readonly unknown[]) => R>>,
   ctx: C, method: string, params: readonly unknown[],
-): MaybePromise<RpcOutcome> {
+): R | RpcOutcome {
   const handler = Object.hasOwn(table, method) ? table[method] : undefined;
   if (handler === undefined) return { error: METHOD_NOT_FOUND };
   try {

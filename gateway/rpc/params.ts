@@ -56,8 +56,54 @@ export function decimal(value: unknown, decimals: number): bigint {
   return parseUnits(value, decimals) ?? fail(`not a decimal with at most ${decimals} places`);
 }
 
+/** plainUnits' answer when the text is not plain digits (or too long to be exact): use parseUnits. */
+const NOT_PLAIN = -1;
+/** plainUnits' answer when the text has more significant places than allowed. */
+const TOO_PRECISE = -2;
+/** Powers of ten exact in a double (10^0 … 10^22). */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * The common spelling of a client decimal — digits with at most one '.', at most 15 digits — as
+ * integer units without bigint (every value involved is an integer below 2^53, so exact).
+ * NOT_PLAIN for anything else (signs, exponents, long texts: parseUnits decides those),
+ * TOO_PRECISE when a non-zero digit lies beyond `decimals` places.
+ */
+function plainUnits(text: string, decimals: number): number {
+  const length = text.length;
+  if (length === 0 || length > 16) return NOT_PLAIN;
+  let units = 0;
+  let digits = 0;
+  let places = -1;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c >= 0 && c <= 9) {
+      units = units * 10 + c;
+      digits++;
+      if (places >= 0) places++;
+    } else if (c === -2 && places < 0) { // '.'
+      places = 0;
+    } else {
+      return NOT_PLAIN;
+    }
+  }
+  if (digits === 0 || digits > 15) return NOT_PLAIN;
+  if (places < 0) places = 0;
+  if (places > decimals) {
+    const drop = POW10[places - decimals]!;
+    if (units % drop !== 0) return TOO_PRECISE;
+    return units / drop;
+  }
+  const scaled = units * POW10[decimals - places]!;
+  return scaled <= Number.MAX_SAFE_INTEGER ? scaled : NOT_PLAIN;
+}
+
 /** A decimal string > 0 with at most `decimals` places, as a lot/tick count below 2^53. */
 export function quantity(value: unknown, decimals: number): number {
+  if (typeof value !== 'string') return fail('expected a decimal string');
+  const plain = plainUnits(value, decimals);
+  if (plain === TOO_PRECISE) return fail(`not a decimal with at most ${decimals} places`);
+  if (plain !== NOT_PLAIN) return plain > 0 ? plain : fail('expected a positive quantity in range');
   const units = decimal(value, decimals);
   if (units <= 0n || units > BigInt(MAX_QUANTITY)) return fail('expected a positive quantity in range');
   return Number(units);
@@ -65,6 +111,10 @@ export function quantity(value: unknown, decimals: number): number {
 
 /** A fee rate in [0, 1) with at most fee_prec places, in fee ticks. */
 export function feeRate(value: unknown, spec: MarketSpec): number {
+  if (typeof value !== 'string') return fail('expected a decimal string');
+  const plain = plainUnits(value, spec.feePrec);
+  if (plain === TOO_PRECISE) return fail(`not a decimal with at most ${spec.feePrec} places`);
+  if (plain !== NOT_PLAIN) return plain < POW10[spec.feePrec]! ? plain : fail('fee rate must be in [0, 1)');
   const ticks = decimal(value, spec.feePrec);
   if (ticks < 0n || ticks >= pow10(spec.feePrec)) return fail('fee rate must be in [0, 1)');
   return Number(ticks);

@@ -5,7 +5,30 @@
 import type { RpcOutcome } from '../rpc/engine-methods.js';
 import type { RpcError } from '../rpc/errors.js';
 
+import { parseJson, requestOf, type RpcRequest } from '../http/envelope.js';
+
 export { parseRequest, type RpcRequest } from '../http/envelope.js';
+
+/** Most requests one batch frame may carry (a longer array makes the frame unreadable). */
+export const MAX_BATCH = 1000;
+
+/**
+ * The requests of a JSON frame: one request object, or (our extension) a batch — a non-empty
+ * array of at most MAX_BATCH request objects. Null when the frame is neither (it closes the
+ * connection, as any unreadable frame does).
+ */
+export function parseFrame(text: string): RpcRequest | RpcRequest[] | null {
+  const value = parseJson(text);
+  if (!Array.isArray(value)) return value === undefined ? null : requestOf(value);
+  if (value.length === 0 || value.length > MAX_BATCH) return null;
+  const requests: RpcRequest[] = [];
+  for (const item of value) {
+    const request = requestOf(item);
+    if (request === null) return null;
+    requests.push(request);
+  }
+  return requests;
+}
 
 /** Text and binary frames both carry UTF-8 JSON; invalid UTF-8 makes the frame unreadable. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -21,6 +44,11 @@ export function frameText(message: ArrayBuffer): string | null {
 
 export function resultText(id: number, result: unknown): string {
   return JSON.stringify({ error: null, result: result ?? null, id });
+}
+
+/** A reply whose result is given as JSON text. */
+export function resultJsonText(id: number, json: string): string {
+  return `{"error":null,"result":${json},"id":${id}}`;
 }
 
 export function errorText(id: number, error: RpcError): string {

@@ -10,7 +10,9 @@ import { Authenticator } from './auth.js';
 import type { Callout } from './auth-callout.js';
 import { DepthFeeds } from './depth-feed.js';
 import { DepthRules } from './depth-params.js';
+import { sendReady } from './dispatch.js';
 import { pushEvents } from './pushes.js';
+import { FlushQueue } from './replies.js';
 import { Session, type Socket } from './session.js';
 import { UserSubscriptions } from './subscriptions.js';
 
@@ -44,9 +46,12 @@ export class Hub {
   readonly depth: DepthFeeds;
   readonly depthRules: DepthRules;
   readonly auth: Authenticator;
+  /** Connections whose next answers are complete, sent (corked) once the current reply drain is over. */
+  readonly flushes = new FlushQueue((session) => session.cork(() => sendReady(this, session)));
   private nextSession = 1;
   private slowClosed = 0;
   private stopped = false;
+  private listening = false;
 
   constructor(options: HubOptions) {
     this.client = options.client;
@@ -94,6 +99,17 @@ export class Hub {
     }
     session.user = user;
     session.source = source;
+  }
+
+  /**
+   * Starts following the engine's events; called by the first order, asset or depth subscription.
+   * Until then nobody needs pushes, and the engine's events are not decoded for this gateway
+   * (decoding every batch costs the thread that serves sockets several percent under load).
+   */
+  listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    this.client.onEvents((records) => this.onEvents(records));
   }
 
   /** One batch of engine events, after the command that caused them was answered. */

@@ -2,24 +2,40 @@
  * The methods of accessws. Public: server.*, depth.* (served from the engine now) and the market
  * data kinds (kline, price, state, today, deals: "service unavailable" until the market data
  * service runs, except queries a connected service serves). After server.auth / server.sign:
- * order.* and asset.* (else error 6). There are no trading methods, as in the original.
+ * order.* and asset.* (else error 6), including order entry — order.put_limit, order.put_market,
+ * order.cancel for the connection's user — which the original did not have (our extension; the
+ * binary form of the same three is in binary.ts).
  */
+import { Code } from '../../engine/codes.js';
 import type { MaybePromise } from '../rpc/backend.js';
 import { callFromTable, type RpcOutcome } from '../rpc/engine-methods.js';
 import { REQUIRE_AUTH, SERVICE_UNAVAILABLE } from '../rpc/errors.js';
+import { OrderCommand, orderError, OrderOp, orderResultJson, readOrderParams, type OrderOpValue } from '../rpc/order-entry.js';
 import * as p from '../rpc/params.js';
 import type { AuthOutcome } from './auth.js';
 import type { Hub } from './hub.js';
 import type { Session } from './session.js';
+
+/** What a method that answers from a callback returns (see MethodContext.defer). */
+export const DEFERRED = Symbol('deferred');
+
+/** A deferred answer: an outcome, or a result already printed as JSON text. */
+export type DeferredAnswer = RpcOutcome | { readonly json: string };
 
 export interface MethodContext {
   readonly hub: Hub;
   readonly session: Session;
   /** Runs `f` right after the reply to this request was sent (e.g. a subscription's first push). */
   afterReply(f: () => void): void;
+  /**
+   * For a method that answers from a callback (order entry: the engine's reply drain) instead of a
+   * promise: returns the function to call exactly once with a function making the answer (run at
+   * once; if it throws, the answer is "internal error"); the method then returns DEFERRED.
+   */
+  defer(): (make: () => DeferredAnswer) => void;
 }
 
-type Handler = (ctx: MethodContext, params: readonly unknown[]) => MaybePromise<RpcOutcome>;
+type Handler = (ctx: MethodContext, params: readonly unknown[]) => MaybePromise<RpcOutcome> | typeof DEFERRED;
 
 /** Longest server.auth `source`, in bytes (the original: < 32). */
 const MAX_SOURCE_BYTES = 31;
@@ -41,7 +57,7 @@ function forward(hub: Hub, method: string, params: readonly unknown[]): MaybePro
 }
 
 /** A private method: runs `f` with the connection's user, or answers error 6. */
-function authed(f: (ctx: MethodContext, user: number, params: readonly unknown[]) => MaybePromise<RpcOutcome>): Handler {
+function authed(f: (ctx: MethodContext, user: number, params: readonly unknown[]) => ReturnType<Handler>): Handler {
   return (ctx, params) => (ctx.session.authenticated ? f(ctx, ctx.session.user, params) : { error: REQUIRE_AUTH });
 }
 
@@ -50,6 +66,22 @@ function login(ctx: MethodContext, outcome: MaybePromise<AuthOutcome>, source: s
     if ('error' in o) return o;
     if (!ctx.session.closed) ctx.hub.authenticate(ctx.session, o.user, source);
     return SUCCESS;
+  });
+}
+
+/**
+ * Order entry as the connection's user: the HTTP method's params without the user id, the same
+ * checks, result and errors (gateway/rpc/order-entry.ts).
+ */
+function orderEntry(op: OrderOpValue): Handler {
+  return authed((ctx, user, params) => {
+    const { hub } = ctx;
+    const command = readOrderParams(hub.backend.specs, op, params, 0, new OrderCommand());
+    command.user = user;
+    const answer = ctx.defer();
+    const code = hub.client.submitOrder(command, (reply) => answer(() => orderResultJson(hub.backend, op, reply)));
+    if (code !== Code.OK) answer(() => ({ error: orderError(op, code) }));
+    return DEFERRED;
   });
 }
 
@@ -86,9 +118,13 @@ const handlers: Record<string, Handler> = {
     p.expectCount(params, 6);
     return forward(hub, 'order.finished', [user, ...params]);
   }),
+  'order.put_limit': orderEntry(OrderOp.PUT_LIMIT),
+  'order.put_market': orderEntry(OrderOp.PUT_MARKET),
+  'order.cancel': orderEntry(OrderOp.CANCEL),
   'order.subscribe': authed(({ hub, session }, _user, params) => {
     const specs = hub.backend.specs;
     hub.orders.set(session, names(params, hub.ws.max_subscriptions, (name) => p.market(specs, name)));
+    hub.listen();
     return SUCCESS;
   }),
   'order.unsubscribe': authed(({ hub, session }) => {
@@ -104,6 +140,7 @@ const handlers: Record<string, Handler> = {
   'asset.subscribe': authed(({ hub, session }, _user, params) => {
     const specs = hub.backend.specs;
     hub.assets.set(session, names(params, hub.ws.max_subscriptions, (name) => p.asset(specs, name)));
+    hub.listen();
     return SUCCESS;
   }),
   'asset.unsubscribe': authed(({ hub, session }) => {
@@ -115,6 +152,7 @@ const handlers: Record<string, Handler> = {
   'depth.subscribe': (ctx, params) => {
     const { hub, session } = ctx;
     const request = hub.depthRules.parse(hub.backend.specs, params);
+    hub.listen();
     ctx.afterReply(() => hub.depth.subscribe(session, request));
     return SUCCESS;
   },
@@ -137,6 +175,6 @@ for (const [kind, method] of Object.entries(MARKET_DATA)) {
 export const wsMethodNames: readonly string[] = Object.keys(handlers);
 
 /** Runs one method; bad params give "invalid argument" and change nothing. */
-export function callWsMethod(ctx: MethodContext, method: string, params: readonly unknown[]): MaybePromise<RpcOutcome> {
+export function callWsMethod(ctx: MethodContext, method: string, params: readonly unknown[]): ReturnType<Handler> {
   return callFromTable(handlers, ctx, method, params);
 }

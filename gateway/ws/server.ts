@@ -46,7 +46,6 @@ export async function startWsGateway(client: EngineClient, config: Readonly<Conf
   const ws = config.ws;
   const logger = options.logger ?? pino({ name: 'ws-gateway' });
   const hub = new Hub({ client, ws, logger, clock: options.clock ?? Date.now, ...(options.callout ? { callout: options.callout } : {}) });
-  client.onEvents((records) => hub.onEvents(records));
 
   const app: ClosableApp = uWS.App();
   app.ws<Slot>('/*', {
@@ -59,11 +58,11 @@ export async function startWsGateway(client: EngineClient, config: Readonly<Conf
     open: (socket: WebSocket<Slot>) => {
       socket.getUserData().session = hub.open(socket);
     },
-    message: (socket: WebSocket<Slot>, message, _isBinary) => {
+    message: (socket: WebSocket<Slot>, message, isBinary) => {
       const session = socket.getUserData().session;
       if (session === null || session.closed) return;
       try {
-        handleFrame(hub, session, message);
+        handleFrame(hub, session, message, isBinary);
       } catch (err) {
         logger.error({ err, session: session.id }, 'WebSocket frame handling failed');
         session.close('internal error');

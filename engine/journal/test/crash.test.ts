@@ -6,7 +6,7 @@
  * crash-harness.ts, checkRecovered and checkJournalOffline, for each check).
  *
  * Why the real process: an acknowledgement is what a client receives, so the test is a client of
- * the program operators run — gateway, router, shard workers and group committer die together,
+ * the program operators run — gateway, router and shard workers (which commit epochs) die together,
  * as in a real crash, and nothing in the test can see state the client could not.
  */
 import assert from 'node:assert/strict';

@@ -98,6 +98,8 @@ export class WsClient {
   readonly texts: string[] = [];
   /** Frames that were not JSON (none expected). */
   readonly garbage: string[] = [];
+  /** Binary frames received (the answers to binary order entry), in order. */
+  readonly binaries: Buffer[] = [];
   closed = false;
   closeCode = 0;
   private readonly listeners = new Set<() => void>();
@@ -107,8 +109,14 @@ export class WsClient {
   private readonly pushCursor = new Map<string, number>();
 
   private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: WebSocket.RawData) => {
-      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
+    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
+      if (isBinary) {
+        this.binaries.push(bytes);
+        this.changed();
+        return;
+      }
+      const text = bytes.toString('utf8');
       try {
         this.messages.push(JSON.parse(text) as Message);
         this.texts.push(text);
@@ -182,6 +190,11 @@ export class WsClient {
       }
       return undefined;
     }, `${method} push`);
+  }
+
+  /** The `n`-th binary frame received (0-based; already received or coming). */
+  binary(n: number): Promise<Buffer> {
+    return waitFor(this.watch, () => this.binaries[n], `binary frame ${n}`);
   }
 
   /** Pushes received so far, of one method. */
