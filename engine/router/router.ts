@@ -206,7 +206,7 @@ export class Router {
         // While stop() drains, an exit with requests still unanswered is a failure too (they never will be).
         if (router.state === 'running' || router.unanswered > 0) router.fail(new Error(`shard ${index} exited with code ${code}`));
       });
-      const shard: Shard = { index, worker, writer: new CommandWriter(new RingProducer(commands)), replies: new RingConsumer(replies), exited };
+      const shard: Shard = { index, worker, writer: new CommandWriter(new RingProducer(commands), true /* one publish per task */), replies: new RingConsumer(replies), exited };
       router.shards.push(shard);
       router.pump(shard);
     }
@@ -543,6 +543,8 @@ export class Router {
     for (let at = ring.next(); at !== NIL; at = ring.next()) {
       const v = ring.view;
       if (v.getUint8(at + REPLY_HEAD.at.kind) === ReplyKind.EVENTS) {
+        // Decoded only when someone listens, and once for all listeners.
+        if (this.listeners.length === 0) continue;
         const events = readEvents(v, at);
         for (const listener of this.listeners) {
           try {
