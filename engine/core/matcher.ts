@@ -1,6 +1,8 @@
 /**
- * The match loop and the settlement of each deal. No allocation beyond bigint arithmetic, no
- * callbacks: deals and order events go to the event buffer.
+ * The match loop and the settlement of each deal. No callbacks: deals and order events go to the
+ * event buffer. Amounts are computed in doubles when exact (money/specs.ts `*Number`), so a deal
+ * allocates only the few bigints the taker's OrderView needs at settle(); `tradeBig` is the bigint
+ * path for deals whose amounts pass 2^53.
  *
  * The taker's funds were reserved (moved to frozen) before matching, so both legs of every deal
  * are paid from frozen funds that belong to the order paying them; receipts go to available, net
@@ -19,7 +21,7 @@ import {
 } from '../money/specs.js';
 import type { IdSequence } from '../ids.js';
 import { OrderEvent, type EventBuffer } from './events.js';
-import { OrderView } from './order-view.js';
+import type { OrderView } from './order-view.js';
 
 export class Matcher {
   /*
