@@ -16,10 +16,15 @@ export function addInt64(column: BigInt64Array, words: Uint32Array, i: number, d
   if (high > -HIGH_LIMIT && high < HIGH_LIMIT) {
     const next = high * TWO_32 + words[w]! + delta; // the first sum is exact: |value| < 2^53
     if (next >= Number.MIN_SAFE_INTEGER && next <= Number.MAX_SAFE_INTEGER) {
-      words[w] = next >>> 0; // ToUint32: the low word, also for negative values (two's complement)
-      words[w + 1] = Math.floor(next / TWO_32);
+      storeInt64Words(words, w, next);
       return;
     }
   }
   column[i] = column[i]! + BigInt(delta);
+}
+
+/** Stores a safe integer as a little-endian int64 at 32-bit word `p` (low word, then high word). */
+export function storeInt64Words(words: Uint32Array, p: number, value: number): void {
+  words[p] = value >>> 0; // ToUint32: the low word, also for negative values (two's complement)
+  words[p + 1] = Math.floor(value / TWO_32);
 }

@@ -10,6 +10,7 @@
 import { defineLayout } from '../wire/layout.js';
 import { RecordViews } from '../wire/record-views.js';
 import type { DeltaLog } from '../balance/delta-log.js';
+import { storeInt64Words } from '../book/int64-words.js';
 import type { OrderBook } from '../book/order-book.js';
 import { TYPE_LIMIT } from '../book/order-columns.js';
 import { OrderView } from './order-view.js';
@@ -172,22 +173,11 @@ export class EventBuffer {
     askOrder: number, bidOrder: number, askUser: number, bidUser: number,
     dealMoney: number, askFee: number, bidFee: number,
   ): void {
-    const at = this.reserve(DEAL_RECORD.size);
-    const w = this.views;
-    w.u8[at + D_KIND] = EventKind.DEAL;
-    w.u8[at + D_TAKER_SIDE] = takerSide;
-    w.u16[(at + D_MARKET) >> 1] = market;
-    w.u32[(at + D_ASK_USER) >> 2] = askUser;
-    w.u32[(at + D_BID_USER) >> 2] = bidUser;
-    w.f64[(at + D_ID) >> 3] = id;
-    w.f64[(at + D_TIME) >> 3] = time;
-    w.f64[(at + D_PRICE) >> 3] = price;
-    w.f64[(at + D_AMOUNT) >> 3] = amount;
-    w.f64[(at + D_ASK_ORDER) >> 3] = askOrder;
-    w.f64[(at + D_BID_ORDER) >> 3] = bidOrder;
-    writeUnits(w.u32, (at + D_DEAL_MONEY) >> 2, dealMoney);
-    writeUnits(w.u32, (at + D_ASK_FEE) >> 2, askFee);
-    writeUnits(w.u32, (at + D_BID_FEE) >> 2, bidFee);
+    const at = this.dealHead(id, time, market, takerSide, price, amount, askOrder, bidOrder, askUser, bidUser);
+    const u32 = this.views.u32;
+    storeInt64Words(u32, (at + D_DEAL_MONEY) >> 2, dealMoney);
+    storeInt64Words(u32, (at + D_ASK_FEE) >> 2, askFee);
+    storeInt64Words(u32, (at + D_BID_FEE) >> 2, bidFee);
   }
 
   deal(
@@ -195,6 +185,18 @@ export class EventBuffer {
     askOrder: number, bidOrder: number, askUser: number, bidUser: number,
     dealMoney: bigint, askFee: bigint, bidFee: bigint,
   ): void {
+    const at = this.dealHead(id, time, market, takerSide, price, amount, askOrder, bidOrder, askUser, bidUser);
+    const i64 = this.views.i64;
+    i64[(at + D_DEAL_MONEY) >> 3] = dealMoney;
+    i64[(at + D_ASK_FEE) >> 3] = askFee;
+    i64[(at + D_BID_FEE) >> 3] = bidFee;
+  }
+
+  /** Reserves a DEAL record and writes every field but the three money ones; returns its offset. */
+  private dealHead(
+    id: number, time: number, market: number, takerSide: number, price: number, amount: number,
+    askOrder: number, bidOrder: number, askUser: number, bidUser: number,
+  ): number {
     const at = this.reserve(DEAL_RECORD.size);
     const w = this.views;
     w.u8[at + D_KIND] = EventKind.DEAL;
@@ -208,9 +210,7 @@ export class EventBuffer {
     w.f64[(at + D_AMOUNT) >> 3] = amount;
     w.f64[(at + D_ASK_ORDER) >> 3] = askOrder;
     w.f64[(at + D_BID_ORDER) >> 3] = bidOrder;
-    w.i64[(at + D_DEAL_MONEY) >> 3] = dealMoney;
-    w.i64[(at + D_ASK_FEE) >> 3] = askFee;
-    w.i64[(at + D_BID_FEE) >> 3] = bidFee;
+    return at;
   }
 
   /** delta() of entry `i` of a DeltaLog, copied word by word (no bigint). */
@@ -259,12 +259,6 @@ export class EventBuffer {
     v.setBigInt64(at + f.available, available, true);
     v.setBigInt64(at + f.frozen, frozen, true);
   }
-}
-
-/** Stores a non-negative integer below 2^53 as a little-endian int64 at 32-bit word `p`. */
-function writeUnits(u32: Uint32Array, p: number, units: number): void {
-  u32[p] = units >>> 0; // the low 32 bits: ToUint32 is exact modulo 2^32
-  u32[p + 1] = Math.floor(units / 4294967296);
 }
 
 /** Size in bytes of the event record starting at `at`. */

@@ -23,28 +23,13 @@ import type { EncodedKeys } from '../balance/update-keys.js';
 import type { OrderBook } from '../book/order-book.js';
 import type { PriceLevels } from '../book/price-levels.js';
 import type { Engine } from '../engine.js';
-import type { BalancesImage } from './snapshot-image.js';
+import type { BalancesImage, OrderFieldColumns } from './snapshot-image.js';
 
 /** One book as copied: columns indexed by slot (length = the book's high-water mark). */
-export interface BookCopy {
+export interface BookCopy extends OrderFieldColumns {
   readonly market: number;
   /** Resting orders (slots in use). */
   readonly orders: number;
-  readonly id: Float64Array;
-  readonly user: Uint32Array;
-  readonly side: Uint8Array;
-  readonly price: Float64Array;
-  readonly amount: Float64Array;
-  readonly left: Float64Array;
-  readonly dealStock: Float64Array;
-  readonly takerFee: Float64Array;
-  readonly makerFee: Float64Array;
-  readonly freeze: BigInt64Array;
-  readonly dealMoney: BigInt64Array;
-  readonly dealFee: BigInt64Array;
-  readonly ctime: Float64Array;
-  readonly mtime: Float64Array;
-  readonly source: Int32Array;
   /** FIFO link to the next order of the same level (NIL at a level's tail). */
   readonly next: Int32Array;
   /** Head slot of each live level, best level first. */

@@ -12,10 +12,8 @@ import type { Specs } from '../money/specs.js';
 import { isEpoch } from './format.js';
 import { copyBalances, copyEngine, type BookCopy, type EngineCopy } from './snapshot-copy.js';
 
-/** One market's resting orders, column by column, in book order. */
-export interface BookImage {
-  readonly market: number;
-  readonly count: number;
+/** The columns a snapshot keeps of each resting order (book/order-columns.ts, minus links and rows). */
+export interface OrderFieldColumns {
   readonly id: Float64Array;
   readonly user: Uint32Array;
   readonly side: Uint8Array;
@@ -31,6 +29,12 @@ export interface BookImage {
   readonly ctime: Float64Array;
   readonly mtime: Float64Array;
   readonly source: Int32Array;
+}
+
+/** One market's resting orders, column by column, in book order. */
+export interface BookImage extends OrderFieldColumns {
+  readonly market: number;
+  readonly count: number;
 }
 
 export interface BalancesImage {
