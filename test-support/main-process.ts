@@ -5,6 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * How long a test waits for the process to start serving or to exit: generous, because CI runs
+ * two test files at once on two cores, and a cold start (uWebSockets.js, shard workers, buffers)
+ * or a shutdown can then take seconds.
+ */
+export const PROCESS_STEP_TIMEOUT_MS = 30_000;
+
 /** The compiled all-in-one entry point. */
 export const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 

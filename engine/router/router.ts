@@ -62,6 +62,16 @@ interface Shard {
 
 type Resolver = (reply: CommandReply) => void;
 
+/** What router.snapshot() reports: where the file went, the epoch it holds, the pause and the background time. */
+export interface SnapshotTaken {
+  readonly path: string;
+  readonly epoch: number;
+  readonly pauseMs: number;
+  readonly writeMs: number;
+  readonly bytes: number;
+  readonly deletedSegments: number;
+}
+
 const utf8 = new TextEncoder();
 /** Balance copy-buffer bytes paged in per event-loop turn before a snapshot (~1–5 ms each). */
 const WARM_STEP_BYTES = 4 << 20;
@@ -129,7 +139,8 @@ export class Router {
   private epochs: EpochControl | null = null;
   /** Snapshot parts arriving from the shards, by generation. */
   private readonly snapshotParts = new Map<number, (shard: number, copy: EngineCopy) => void>();
-  private snapshotting = false;
+  /** The snapshot being taken (one at a time), settled once its file is durable or it failed; stop() waits for it. */
+  private snapshotRun: Promise<unknown> | null = null;
   /** Where snapshots copy the balance table, reused by every snapshot (one at a time). */
   private readonly snapshotBuffers = new CopyBuffers();
   private snapshotTimer: NodeJS.Timeout | null = null;
@@ -416,46 +427,51 @@ export class Router {
    * had arrived, an upper bound) and how long the background part took (`writeMs`: from then until
    * the file was durable).
    */
-  async snapshot(): Promise<{ path: string; epoch: number; pauseMs: number; writeMs: number; bytes: number; deletedSegments: number }> {
+  async snapshot(): Promise<SnapshotTaken> {
     const epochs = this.epochs;
     const dir = this.config.journal.dir;
     if (epochs === null || dir === null) throw new Error('snapshots need a journal (journal.dir)');
     if (!this.running) throw new Error('the engine is not running');
-    if (this.snapshotting) throw new Error('a snapshot is already being taken');
-    this.snapshotting = true;
+    if (this.snapshotRun !== null) throw new Error('a snapshot is already being taken');
+    const run = this.takeSnapshot(epochs, dir);
+    this.snapshotRun = run;
     try {
-      // Page in the balance table's copy buffers first (in steps: sockets keep being served), so
-      // the copy in the pause takes no page faults.
-      while (!warmBalanceBuffers(this.balances, this.snapshotBuffers, WARM_STEP_BYTES)) await new Promise((resolve) => setImmediate(resolve));
-      // eslint-disable-next-line no-restricted-properties -- control plane: measures the pause for operators; no state depends on it
-      const started = performance.now();
-      const parts: EngineCopy[] = [];
-      let received = 0;
-      const generation = epochs.requestSnapshot();
-      const copied = new Promise<void>((resolve) => {
-        this.snapshotParts.set(generation, (shard, copy) => {
-          parts[shard] = copy;
-          if (++received === this.shards.length) resolve();
-        });
-      });
-      for (const shard of this.shards) shard.writer.wake();
-      // Every shard counts itself paused before copying its books: the table is still while they copy.
-      await this.allPaused(epochs);
-      const epoch = epochs.durable; // every shard is between batches: its frames synced, its epochs closed and published
-      const balances = copyBalances(this.balances, this.snapshotBuffers);
-      epochs.resume(generation); // a shard still copying goes on as soon as it is done
-      await copied;
-      this.snapshotParts.delete(generation);
-      // eslint-disable-next-line no-restricted-properties -- as above
-      const resumed = performance.now();
-      const written = await writeSnapshotInBackground({ dir, epoch, names: namesOf(this.specs), balances, parts });
-      // eslint-disable-next-line no-restricted-properties -- as above
-      const writeMs = performance.now() - resumed;
-      const deletedSegments = deleteSegmentsBefore(dir, epoch).length;
-      return { path: written.path, epoch, pauseMs: resumed - started, writeMs, bytes: written.bytes, deletedSegments };
+      return await run;
     } finally {
-      this.snapshotting = false;
+      this.snapshotRun = null;
     }
+  }
+
+  private async takeSnapshot(epochs: EpochControl, dir: string): Promise<SnapshotTaken> {
+    // Page in the balance table's copy buffers first (in steps: sockets keep being served), so
+    // the copy in the pause takes no page faults.
+    while (!warmBalanceBuffers(this.balances, this.snapshotBuffers, WARM_STEP_BYTES)) await new Promise((resolve) => setImmediate(resolve));
+    // eslint-disable-next-line no-restricted-properties -- control plane: measures the pause for operators; no state depends on it
+    const started = performance.now();
+    const parts: EngineCopy[] = [];
+    let received = 0;
+    const generation = epochs.requestSnapshot();
+    const copied = new Promise<void>((resolve) => {
+      this.snapshotParts.set(generation, (shard, copy) => {
+        parts[shard] = copy;
+        if (++received === this.shards.length) resolve();
+      });
+    });
+    for (const shard of this.shards) shard.writer.wake();
+    // Every shard counts itself paused before copying its books: the table is still while they copy.
+    await this.allPaused(epochs);
+    const epoch = epochs.durable; // every shard is between batches: its frames synced, its epochs closed and published
+    const balances = copyBalances(this.balances, this.snapshotBuffers);
+    epochs.resume(generation); // a shard still copying goes on as soon as it is done
+    await copied;
+    this.snapshotParts.delete(generation);
+    // eslint-disable-next-line no-restricted-properties -- as above
+    const resumed = performance.now();
+    const written = await writeSnapshotInBackground({ dir, epoch, names: namesOf(this.specs), balances, parts });
+    // eslint-disable-next-line no-restricted-properties -- as above
+    const writeMs = performance.now() - resumed;
+    const deletedSegments = deleteSegmentsBefore(dir, epoch).length;
+    return { path: written.path, epoch, pauseMs: resumed - started, writeMs, bytes: written.bytes, deletedSegments };
   }
 
   /** Resolves once every shard counts itself paused for the requested snapshot (Atomics.waitAsync: sockets keep being served). */
@@ -481,6 +497,9 @@ export class Router {
     if (this.state === 'running') this.state = 'stopping';
     if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
     while (this.unanswered > 0 && this.state === 'stopping') await new Promise((r) => setTimeout(r, 1));
+    // A snapshot under way finishes first (its pause needs the shards running; its file would
+    // otherwise be left half written as a .tmp): a failure of it was already reported to its caller.
+    await this.snapshotRun?.catch(() => undefined);
     for (const shard of this.shards) shard.writer.close();
     await Promise.all(this.shards.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 5000).unref())]))); // unref: the timer must not keep the process alive after stop
     await Promise.all(this.shards.map((s) => s.worker.terminate()));

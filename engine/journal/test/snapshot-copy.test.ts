@@ -7,6 +7,8 @@
  * snapshot taken while commands flow equals the journal replayed up to the snapshot's epoch.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import { test } from 'node:test';
 import { validateConfig } from '../../../conf/load.js';
 import type { Config } from '../../../conf/schema.js';
@@ -148,4 +150,25 @@ test('router.snapshot() while commands flow equals the journal replayed to its e
   replayJournal(dir, everything, { durableEpoch: MAX_EPOCH, updateOwner: byUserModulo(2) });
   assert.notEqual(stateHash(everything, { ids: false }), previous, 'commands ran after the last snapshot');
   assert.ok(everything.some((e) => e.books.some((b) => b !== null && b.orders.size > 0)), 'orders rest');
+});
+
+test('router.stop() during a snapshot lets it finish: the file is whole, no temp file is left', WORKER_TEST, async (t) => {
+  const dir = tempDir(t);
+  const base = twoShards();
+  const config = validateConfig({ ...base, journal: { ...base.journal, dir, durability: 'none', snapshot_interval_s: 0 } });
+  const router = await Router.start(config);
+  let time = T0;
+  await router.updateBalance(7, BTC, 'deposit', 1, 10n * COIN, '', ++time);
+  await router.placeLimit(7, BTCBCH, SIDE_ASK, LOT, 100 * LOT, 1, 1, '', ++time);
+  const snapshot = router.snapshot();
+  await router.stop(); // asked before the snapshot's pause or write is over
+  const files = readdirSync(dir);
+  assert.deepEqual(files.filter((name) => name.endsWith('.tmp')), [], 'no half-written snapshot');
+  const taken = await snapshot;
+  assert.ok(files.includes(basename(taken.path)), 'the snapshot was durable when stop() resolved');
+  const restored = routerShards(config);
+  restoreSnapshot(readSnapshot(taken.path), restored, byUserModulo(2));
+  const replayed = routerShards(config);
+  replayJournal(dir, replayed, { durableEpoch: MAX_EPOCH, updateOwner: byUserModulo(2) });
+  assert.equal(stateHash(restored, { ids: false }), stateHash(replayed, { ids: false }), 'the snapshot holds every command acknowledged before it');
 });

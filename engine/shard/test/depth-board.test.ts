@@ -138,9 +138,15 @@ test('seqlock: reads racing a worker that publishes continuously are never torn'
     let changes = 0;
     let previous = -1;
     let reads = 0;
+    // A null read means the writer stayed mid-publish for the whole retry budget (descheduled on
+    // a loaded machine): the reader then asks the shard instead — an answer, not a torn one.
+    let gaveUp = 0;
     for (; reads < 2_000_000 && (reads < 20_000 || seen.size < 12 || changes < 1000); reads++) {
       const d = board.read(0, 16, 0);
-      assert.ok(d !== null, 'every published book fits the board');
+      if (d === null) {
+        gaveUp++;
+        continue;
+      }
       const version = versionOf(d);
       if (typeof version === 'string') assert.fail(`torn read ${reads}: ${version}`);
       assert.ok(version >= 1 && version <= 12, `read ${reads}: version ${version}`);
@@ -154,6 +160,7 @@ test('seqlock: reads racing a worker that publishes continuously are never torn'
     assert.ok(done?.published !== undefined && done.published > 0);
     assert.ok(changes >= 1000, `the reads saw the book change ${changes} times in ${reads} reads`);
     assert.equal(seen.size, 12, 'every version was read whole');
+    assert.ok(gaveUp < reads / 10, `${gaveUp} of ${reads} reads gave up (every book fits the board: only a stalled writer explains one)`);
   } finally {
     Atomics.store(cells, 0, 1);
     await worker.terminate();

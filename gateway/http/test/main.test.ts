@@ -8,20 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../../conf/defaults.js';
-import { ok, TIMEOUT_MS } from './client.js';
-import { logLine as waitForLogLine, spawnMain, type MainProcess } from '../../../test-support/main-process.js';
+import { ok } from './client.js';
+import { logLine as waitForLogLine, spawnMain, PROCESS_STEP_TIMEOUT_MS, type MainProcess } from '../../../test-support/main-process.js';
 
 
 type Run = MainProcess;
 
 const run = (args: string[]): Run => spawnMain(args);
 
-/** The first log line with this message; rejects after TIMEOUT_MS or if the process exits. */
-const logLine = (r: Run, msg: string): Promise<Record<string, unknown>> => waitForLogLine(r, msg, TIMEOUT_MS);
+/** The first log line with this message; rejects after PROCESS_STEP_TIMEOUT_MS or if the process exits. */
+const logLine = (r: Run, msg: string): Promise<Record<string, unknown>> => waitForLogLine(r, msg, PROCESS_STEP_TIMEOUT_MS);
 
 /** Waits for the exit, killing the process if it does not exit in time. */
 async function exited(r: Run): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const timer = setTimeout(() => r.child.kill('SIGKILL'), TIMEOUT_MS);
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), PROCESS_STEP_TIMEOUT_MS);
   try {
     return await r.exit;
   } finally {
@@ -29,7 +29,7 @@ async function exited(r: Run): Promise<{ code: number | null; signal: NodeJS.Sig
   }
 }
 
-describe('main.ts', { timeout: 30_000 }, () => {
+describe('main.ts', { timeout: 120_000 }, () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'viaduct-main-'));
