@@ -5,7 +5,7 @@
  */
 import type { Histogram } from 'hdr-histogram-js';
 import { Code } from '../../engine/codes.js';
-import { eventRecordSize, EventKind, type EventBuffer } from '../../engine/core/events.js';
+import { eventRecordSize, EventKind } from '../../engine/core/events.js';
 import type { Engine } from '../../engine/engine.js';
 import { Op, type Workload } from '../gen/workload.js';
 
@@ -66,7 +66,7 @@ export function runEngine(engine: Engine, w: Workload, count: number, latency: H
         else throw new Error(`command ${i} (op ${op[i]}, user ${user[i]}, market ${market[i]}) failed with code ${code}`);
       }
     }
-    deals += countDeals(events);
+    deals += countDeals(events.data());
     events.reset();
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -79,9 +79,8 @@ export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-/** DEAL records in the buffer: walks the records by their kind byte (what a consumer handing them on reads). */
-export function countDeals(events: EventBuffer): number {
-  const bytes = events.data();
+/** DEAL records among event records (core/events.ts layout): walks them by their kind byte, as a consumer handing them on reads them. */
+export function countDeals(bytes: Uint8Array): number {
   let deals = 0;
   for (let at = 0; at < bytes.length; at += eventRecordSize(bytes, at)) {
     if (bytes[at] === EventKind.DEAL) deals++;

@@ -16,17 +16,18 @@
  *  - closed loop (`rate` 0): keep up to `window` commands in flight, sending as replies come back;
  *    measures commands/s;
  *  - open loop (`rate` > 0): command i is intended at t0 + i / rate and sent as soon as possible
- *    after that (never earlier); its latency is reply time − intended time, so any queueing behind
- *    a slow reply, a full window or a held-back market counts (no coordinated omission).
+ *    after that (never earlier): on each tick of a pacer (drivers/pacer.ts, ~100 µs) and after
+ *    each reply; its latency is reply time − intended time, so any queueing behind a slow reply,
+ *    a full window, a held-back market or the pacer's own lateness counts (no coordinated omission).
  */
 import type { Histogram } from 'hdr-histogram-js';
 import type { Config } from '../../conf/schema.js';
 import { validateConfig } from '../../conf/load.js';
 import { Code } from '../../engine/codes.js';
-import { EventKind } from '../../engine/core/events.js';
 import type { CommandReply, ReplyCallback, ReplyView, Router } from '../../engine/router/router.js';
 import { Op, type Workload } from '../gen/workload.js';
-import { cpuSecondsSince, TIME0 } from './engine.js';
+import { countDeals, cpuSecondsSince, TIME0 } from './engine.js';
+import { Pacer } from './pacer.js';
 
 /** A run in which no reply arrives for this long fails. */
 const STALL_MS = 30_000;
@@ -180,6 +181,8 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
   let t0 = 0;
   let finished = false;
   let pumpQueued = false;
+  /** Open loop: the clock that sends commands as they fall due. */
+  let pacer: Pacer | null = null;
   const deals0 = deals.deals;
   const cpu = process.cpuUsage();
 
@@ -194,6 +197,7 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
       if (finished) return;
       finished = true;
       clearInterval(watchdog);
+      pacer?.stop();
       reject(err);
     };
 
@@ -237,6 +241,7 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
       if (answered === count) {
         finished = true;
         clearInterval(watchdog);
+        pacer?.stop();
         const seconds = (performance.now() - t0) / 1000;
         const cpuSeconds = cpuSecondsSince(cpu);
         // Submit callbacks run inside the router's drain, before the EVENTS record of their shard
@@ -244,9 +249,9 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
         queueMicrotask(() => resolve({ commands: count, seconds, cpuSeconds, deals: deals.deals - deals0, notFound, cancelWaits, maxInFlight, realIds }));
         return;
       }
-      if (!open && !pumpQueued) {
+      if (!pumpQueued) {
         pumpQueued = true;
-        queueMicrotask(pump); // after every reply of this drain has been handled
+        queueMicrotask(open ? sendDue : pump); // after every reply of this drain has been handled
       }
     };
 
@@ -322,8 +327,9 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
       }
     };
 
-    /** Open loop: send every command that is due (and not held back), then come back on the next turn of the event loop. */
-    const tick = (): void => {
+    /** Open loop: send every command that is due (and not held back); runs on every tick of the pacer and after replies. */
+    const sendDue = (): void => {
+      pumpQueued = false;
       if (finished) return;
       const due = (performance.now() - t0) / intervalMs;
       try {
@@ -333,9 +339,8 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
           send(i);
         }
       } catch (err) {
-        return onError(err);
+        onError(err);
       }
-      setImmediate(tick);
     };
 
     t0 = performance.now();
@@ -345,8 +350,12 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
       resolve({ commands: 0, seconds: 0, cpuSeconds: 0, deals: 0, notFound: 0, cancelWaits: 0, maxInFlight: 0, realIds });
       return;
     }
-    if (open) tick();
-    else pump();
+    if (open) {
+      pacer = new Pacer(sendDue);
+      sendDue();
+    } else {
+      pump();
+    }
   });
 }
 
@@ -358,10 +367,8 @@ export interface DealCounter {
 /** Counts the DEAL records among the events the router hands to its listeners (router.onEvents). */
 export function dealCounter(router: Router): DealCounter {
   const counter = { deals: 0 };
-  router.onEvents((events) => {
-    let n = 0;
-    for (const e of events) if (e.kind === EventKind.DEAL) n++;
-    counter.deals += n;
+  router.onEventRecords((records) => {
+    counter.deals += countDeals(records);
   });
   return counter;
 }

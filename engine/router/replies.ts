@@ -53,6 +53,11 @@ export function readRequestId(v: DataView, at: number): number {
   return v.getFloat64(at + REPLY_HEAD.at.request, true);
 }
 
+/** The event records of an EVENTS reply record, as a view of the ring (its strings left out). */
+export function eventRecordBytes(v: DataView, at: number): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset + at + EVENTS_HEAD.size, v.getUint32(at + EVENTS_HEAD.at.eventBytes, true));
+}
+
 export function readEvents(v: DataView, at: number): EventRecord[] {
   const f = EVENTS_HEAD.at;
   const eventBytes = v.getUint32(at + f.eventBytes, true);

@@ -33,10 +33,16 @@ import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
 import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
 import { assignShards } from './assignment.js';
 import { CommandWriter } from './command-writer.js';
-import { readEvents, readReply, readRequestId, type CommandReply } from './replies.js';
+import { eventRecordBytes, readEvents, readReply, readRequestId, type CommandReply } from './replies.js';
 
 export type { CommandReply } from './replies.js';
 export type EventListener = (events: EventRecord[]) => void;
+/**
+ * Receives a batch's event records undecoded (core/events.ts layout), a view valid only during
+ * the call; the strings that BALANCE records index are not included. For consumers that count,
+ * scan or copy records: they cost the router's thread no decoding (nor garbage).
+ */
+export type EventRecordsListener = (records: Uint8Array) => void;
 /**
  * The answer to a command sent with a callback (`submitLimit`, `submitMarket`, `submitCancel`).
  * One object, reused for every reply: valid only during the callback. `code` and `orderId` are
@@ -123,6 +129,7 @@ export class Router {
   private readonly callbacks = new Map<number, ReplyCallback>();
   private readonly replyView = new RingReplyView();
   private readonly listeners: EventListener[] = [];
+  private readonly recordListeners: EventRecordsListener[] = [];
   private readonly failureListeners: ((err: Error) => void)[] = [];
   private readonly sourceIds = new Map<string, number>();
   private readonly sourceTexts: Uint8Array[] = [];
@@ -243,6 +250,11 @@ export class Router {
   /** Listeners receive each batch's events (deals, order events, balance updates) in order per shard. */
   onEvents(listener: EventListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Like onEvents, with each batch's event records undecoded (see EventRecordsListener). */
+  onEventRecords(listener: EventRecordsListener): void {
+    this.recordListeners.push(listener);
   }
 
   /** Called once if a shard fails (the engine has then stopped accepting commands). */
@@ -562,17 +574,14 @@ export class Router {
     for (let at = ring.next(); at !== NIL; at = ring.next()) {
       const v = ring.view;
       if (v.getUint8(at + REPLY_HEAD.at.kind) === ReplyKind.EVENTS) {
+        if (this.recordListeners.length > 0) {
+          const records = eventRecordBytes(v, at);
+          for (const listener of this.recordListeners) call(listener, records, 'EventListenerError');
+        }
         // Decoded only when someone listens, and once for all listeners.
         if (this.listeners.length === 0) continue;
         const events = readEvents(v, at);
-        for (const listener of this.listeners) {
-          try {
-            listener(events);
-          } catch (err) {
-            // A consumer's bug must not stop replies from flowing; it is reported, not fatal.
-            process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'EventListenerError');
-          }
-        }
+        for (const listener of this.listeners) call(listener, events, 'EventListenerError');
         continue;
       }
       const request = readRequestId(v, at);

@@ -13,7 +13,7 @@ import { validateConfig } from '../../../conf/load.js';
 import type { Config, ConfigInput } from '../../../conf/schema.js';
 import { SIDE_ASK, SIDE_BID, TYPE_LIMIT, TYPE_MARKET } from '../../book/order-columns.js';
 import { Code } from '../../codes.js';
-import { EventKind, OrderEvent, type BalanceRecord, type DealRecord, type EventRecord, type OrderEventRecord } from '../../core/events.js';
+import { eventRecordSize, EventKind, OrderEvent, type BalanceRecord, type DealRecord, type EventRecord, type OrderEventRecord } from '../../core/events.js';
 import type { OrderView } from '../../core/order-view.js';
 import { dealMoney } from '../../money/specs.js';
 import type { Depth, DepthLevel } from '../../queries.js';
@@ -360,6 +360,11 @@ test('order, book, summary; depth from the board is fresh right after the ack, m
 test('order and deal ids are unique across shards and increase per market', WORKER_TEST, async () => {
   await withRouter(twoShards(), async (router) => {
     const log = recordEvents(router);
+    // The same batches undecoded: their record kinds, in order, must be the decoded records' kinds.
+    const rawKinds: number[] = [];
+    router.onEventRecords((records) => {
+      for (let at = 0; at < records.length; at += eventRecordSize(records, at)) if (records[at] !== EventKind.DELTA) rawKinds.push(records[at]!);
+    });
     const users = [601, 602, 603, 604];
     for (const user of users) await deposit(router, user, [BCH, BTC, LTC, ETH], 100n * COIN, 1);
     const markets = [BTCBCH, LTCBCH, ETHBCH];
@@ -384,6 +389,7 @@ test('order and deal ids are unique across shards and increase per market', WORK
     assert.ok(new Set(deals.map((d) => router.shardOfMarket[d.market])).size === 2, 'orders crossed on both shards');
     const dealIds = deals.map((d) => d.id);
     assert.equal(new Set(dealIds).size, dealIds.length, 'deal ids are unique across shards');
+    assert.deepEqual(rawKinds, log.map((e) => e.kind), 'onEventRecords sees the records onEvents decodes');
   });
 });
 
