@@ -17,6 +17,7 @@
  */
 import { Op, type Workload } from '../gen/workload.js';
 import type { MarketSpec } from '../../engine/money/specs.js';
+import { scanOrderReply } from './reply-scan.js';
 
 /** A non-negative integer count of 10^-decimals units as a plain decimal string ("0.0012", "15"). */
 export function fixed(units: number, decimals: number): string {
@@ -75,9 +76,12 @@ function envelopeOf(reply: unknown, id: number, body: string): { error: { code: 
 
 const ORDER_FIELDS = ['market', 'source', 'price', 'amount', 'taker_fee', 'maker_fee', 'left', 'deal_stock', 'deal_money', 'deal_fee'] as const;
 
-/** Checks the reply to a place or cancel: an error, or the order object with the fields the protocol promises. */
+/**
+ * Checks the reply to a place or cancel: an error, or the order object with the fields the protocol
+ * promises. The gateway's usual text is checked by a scan (reply-scan.ts), anything else through JSON.parse.
+ */
 export function checkOrderReply(body: string, id: number, user: number, market: string): Checked {
-  return checkOrderEnvelope(checkEnvelope(body, id), body, user, market);
+  return scanOrderReply(body, id, user, market) ?? checkOrderEnvelope(checkEnvelope(body, id), body, user, market);
 }
 
 /** Checks one parsed reply of a batch (an element of the reply array) as checkOrderReply does. */

@@ -34,6 +34,8 @@ export class Dispatcher {
   private readonly routes = new Map<string, RpcService>();
   /** Protocol methods no connected service serves yet. */
   readonly unavailable: ReadonlySet<string>;
+  /** The order command being read; the engine client copies it into the shard's ring at once. */
+  private readonly command = new OrderCommand();
 
   constructor(services: readonly RpcService[], private readonly admin: AdminAccess, private readonly log: Logger) {
     for (const service of services) {
@@ -85,7 +87,7 @@ export class Dispatcher {
     const backend = service.backend;
     let command: OrderCommand;
     try {
-      command = readOrderRequest(backend.specs, op, params, new OrderCommand());
+      command = readOrderRequest(backend.specs, op, params, this.command);
     } catch (err) {
       if (!(err instanceof InvalidParams)) throw err;
       client.reply(errorReply(id, INVALID_ARGUMENT));

@@ -13,9 +13,9 @@ import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { HttpConfig } from '../../conf/schema.js';
 import { AdminAccess, PROXY_HEADERS, type Listener } from './admin.js';
-import { BodyReader } from './body.js';
+import { BodyReader, wholeBody } from './body.js';
 import { Dispatcher, type Responder, type RpcService } from './dispatch.js';
-import { BAD_REQUEST, INTERNAL_FAILURE, TOO_LARGE, type HttpReply } from './envelope.js';
+import { BAD_REQUEST, INTERNAL_FAILURE, STATUS_OK, TOO_LARGE, type HttpReply } from './envelope.js';
 
 export interface HttpGatewayOptions {
   readonly http: Readonly<HttpConfig>;
@@ -38,7 +38,9 @@ export interface HttpGateway {
 /** uWS.js 20.30 has App.close() (closes listen sockets and connections) but its typings omit it. */
 type ClosableApp = TemplatedApp & { close?: () => void };
 
-const JSON_TYPE = 'application/json';
+/** Header name and value as bytes: uWS copies them as they are, without converting a string to UTF-8 each time. */
+const CONTENT_TYPE = Buffer.from('Content-Type');
+const JSON_TYPE = Buffer.from('application/json');
 
 /** Starts the listeners; rejects when a port cannot be bound. */
 export async function startHttpGateway(options: HttpGatewayOptions): Promise<HttpGateway> {
@@ -133,12 +135,13 @@ class Exchange implements Responder {
   onChunk(chunk: ArrayBuffer, isLast: boolean): void {
     if (this.finished) return;
     try {
-      this.reader ??= new BodyReader(this.handler.maxBodyBytes);
+      const max = this.handler.maxBodyBytes;
       if (!isLast) {
+        this.reader ??= new BodyReader(max);
         if (!this.reader.add(chunk)) this.reply(TOO_LARGE);
         return;
       }
-      const body = this.reader.finish(chunk);
+      const body = this.reader === null ? wholeBody(chunk, max) : this.reader.finish(chunk);
       if (body === null) {
         this.reply(TOO_LARGE);
         return;
@@ -154,8 +157,8 @@ class Exchange implements Responder {
     this.finished = true;
     const res = this.res;
     res.cork(() => {
-      res.writeStatus(reply.status);
-      if (reply.body !== '') res.writeHeader('Content-Type', JSON_TYPE);
+      if (reply.status !== STATUS_OK) res.writeStatus(reply.status); // else uWS writes "200 OK" itself
+      if (reply.body !== '') res.writeHeader(CONTENT_TYPE, JSON_TYPE);
       res.end(reply.body, reply.close);
     });
   }

@@ -42,7 +42,10 @@ export function orderOpOf(method: string): OrderOpValue | 0 {
 /** Params after the user id: [market, side, amount, price, taker_fee, maker_fee, source], [market, side, amount, taker_fee, source], [market, order_id]. */
 const PARAMS_AFTER_USER: Readonly<Record<OrderOpValue, number>> = { 1: 7, 2: 5, 3: 2 };
 
-/** A checked place or cancel, in integer units (lots, ticks, fee ticks). Fields not used by `op` stay 0 / ''. */
+/**
+ * A checked place or cancel, in integer units (lots, ticks, fee ticks). Fields not used by `op` are
+ * not read (a command reused as scratch keeps the previous command's values there).
+ */
 export class OrderCommand {
   op: OrderOpValue = OrderOp.PUT_LIMIT;
   user = 0;
