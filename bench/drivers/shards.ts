@@ -16,7 +16,7 @@
  *  - closed loop (`rate` 0): keep up to `window` commands in flight, sending as replies come back;
  *    measures commands/s;
  *  - open loop (`rate` > 0): command i is intended at t0 + i / rate and sent as soon as possible
- *    after that (never earlier): on each tick of a pacer (drivers/pacer.ts, ~100 µs) and after
+ *    after that (never earlier): on each tick of a pacer (lib/pacer.ts, ~100 µs) and after
  *    each reply; its latency is reply time − intended time, so any queueing behind a slow reply,
  *    a full window, a held-back market or the pacer's own lateness counts (no coordinated omission).
  */
@@ -27,7 +27,7 @@ import { Code } from '../../engine/codes.js';
 import type { CommandReply, ReplyCallback, ReplyView, Router } from '../../engine/router/router.js';
 import { Op, type Workload } from '../gen/workload.js';
 import { countDeals, cpuSecondsSince, TIME0 } from './engine.js';
-import { Pacer } from './pacer.js';
+import { Pacer } from '../lib/pacer.js';
 
 /** A run in which no reply arrives for this long fails. */
 const STALL_MS = 30_000;

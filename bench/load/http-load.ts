@@ -18,6 +18,7 @@
  */
 import type { Histogram } from 'hdr-histogram-js';
 import { nanosHistogram, summarize, type LatencySummary } from '../lib/latency.js';
+import { Pacer } from '../lib/pacer.js';
 import { HttpConnection } from './http-client.js';
 import { checkOrderReply, type RequestFormatter } from './protocol.js';
 import { count, type Progress } from './progress.js';
@@ -156,7 +157,8 @@ class PhaseRun {
   private exhausted = false;
   private backlog = 0;
   private done = false;
-  private timerQueued = false;
+  /** Open loop: the clock that sends requests as they fall due. */
+  private pacer: Pacer | null = null;
   private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
@@ -184,6 +186,7 @@ class PhaseRun {
       for (const slot of slots) if (!this.sendOn(slot, performance.now())) break;
     } else {
       this.idle.push(...slots);
+      this.pacer = new Pacer(() => this.pump());
       this.pump();
     }
     if (this.inFlight === 0 && !this.sending) this.complete();
@@ -201,9 +204,9 @@ class PhaseRun {
   }
 
   /**
-   * Open loop: sends every request that is due on idle connections. Called on every reply (at the
-   * rates measured here replies arrive every few tens of µs, so due requests leave promptly) and by
-   * a timer for the gaps. It never spins: a spinning client would take a core from the server.
+   * Open loop: sends every request that is due on idle connections. Called on every reply and on
+   * every tick of the pacer (~100 µs, lib/pacer.ts) for the gaps. It never spins: a spinning
+   * client would take a core from the server.
    */
   private pump(): void {
     if (!this.sending) return;
@@ -213,12 +216,6 @@ class PhaseRun {
       this.k++;
       this.nextDue = this.startMs + this.k * this.intervalMs;
     }
-    if (this.idle.length === 0 || this.timerQueued) return; // every connection is busy: a reply will pump
-    this.timerQueued = true;
-    setTimeout(() => {
-      this.timerQueued = false;
-      this.pump();
-    }, Math.max(0, Math.floor(this.nextDue - now)));
   }
 
   reply(slot: Slot, err: Error | null, status: number, body: string): void {
@@ -264,6 +261,7 @@ class PhaseRun {
   private stopSending(): void {
     if (!this.sending) return;
     this.sending = false;
+    this.stopPacer();
     if (this.rate !== null) {
       const due = Math.floor((Math.min(performance.now(), this.endMs) - this.startMs) / this.intervalMs) + 1;
       this.backlog = this.exhausted ? 0 : Math.max(0, due - this.k);
@@ -299,8 +297,14 @@ class PhaseRun {
   private cleanup(): void {
     this.done = true;
     this.sending = false;
+    this.stopPacer();
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
+  }
+
+  private stopPacer(): void {
+    this.pacer?.stop();
+    this.pacer = null;
   }
 
   private complete(): void {

@@ -17,6 +17,7 @@
 import WebSocket from 'ws';
 import type { Histogram } from 'hdr-histogram-js';
 import { nanosHistogram, summarize, type LatencySummary } from '../lib/latency.js';
+import { Pacer } from '../lib/pacer.js';
 import { checkEnvelope, MalformedReply } from './protocol.js';
 import { count, type Progress } from './progress.js';
 
@@ -370,7 +371,8 @@ class WsPhaseRun {
   private sending = true;
   private backlog = 0;
   private done = false;
-  private timerQueued = false;
+  /** Open loop: the clock that sends requests as they fall due. */
+  private pacer: Pacer | null = null;
   private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
@@ -400,6 +402,7 @@ class WsPhaseRun {
       const pipeline = this.load.setup.pipeline;
       for (const s of this.sessions) for (let d = 0; d < pipeline; d++) this.sendOn(s, performance.now());
     } else {
+      this.pacer = new Pacer(() => this.pump());
       this.pump();
     }
   }
@@ -422,7 +425,7 @@ class WsPhaseRun {
     return null;
   }
 
-  /** Open loop: sends every request that is due, as over HTTP (bench/load/http-load.ts: on replies and a timer, never spinning). */
+  /** Open loop: sends every request that is due, as over HTTP (bench/load/http-load.ts: on replies and pacer ticks, never spinning). */
   private pump(): void {
     if (!this.sending) return;
     const now = performance.now();
@@ -433,12 +436,6 @@ class WsPhaseRun {
       this.k++;
       this.nextDue = this.startMs + this.k * this.intervalMs;
     }
-    if (this.timerQueued) return;
-    this.timerQueued = true;
-    setTimeout(() => {
-      this.timerQueued = false;
-      this.pump();
-    }, Math.max(0, Math.floor(this.nextDue - now)));
   }
 
   reply(session: WsSession, pending: Pending, code: number | null): void {
@@ -469,6 +466,7 @@ class WsPhaseRun {
   private stopSending(): void {
     if (!this.sending) return;
     this.sending = false;
+    this.stopPacer();
     if (this.rate !== null) {
       const due = Math.floor((this.endMs - this.startMs) / this.intervalMs) + 1;
       this.backlog = Math.max(0, due - this.k);
@@ -500,8 +498,14 @@ class WsPhaseRun {
   private cleanup(): void {
     this.done = true;
     this.sending = false;
+    this.stopPacer();
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
+  }
+
+  private stopPacer(): void {
+    this.pacer?.stop();
+    this.pacer = null;
   }
 
   private complete(): void {

@@ -27,6 +27,7 @@ import {
   REP_DEAL_STOCK, REP_ERROR, REP_ID, REP_MARKET, REP_OP, REP_ORDER_ID, REPLY_SIZE, REQUEST_SIZE, writeRequest,
 } from '../../gateway/ws/binary.js';
 import { nanosHistogram, summarize, type LatencySummary } from '../lib/latency.js';
+import { Pacer } from '../lib/pacer.js';
 import { SOURCE } from './http-load.js';
 import { checkEnvelope, checkOrderItem, checkOrderReply, MalformedReply, type Checked, type Method, type RequestFormatter } from './protocol.js';
 import { count, type Progress } from './progress.js';
@@ -259,7 +260,8 @@ class OrderPhaseRun {
   private exhausted = false;
   private backlog = 0;
   private done = false;
-  private timerQueued = false;
+  /** Open loop: the clock that sends orders as they fall due (between replies). */
+  private pacer: Pacer | null = null;
   private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
@@ -286,6 +288,7 @@ class OrderPhaseRun {
     this.nextDue = this.startMs;
     this.timers.push(setTimeout(() => this.stopSending(), this.seconds * 1000));
     this.timers.push(setInterval(() => this.tick(), 1000));
+    if (this.rate !== null) this.pacer = new Pacer(() => this.refill());
     this.refill();
   }
 
@@ -360,13 +363,6 @@ class OrderPhaseRun {
     if (this.exhausted) {
       this.stopSending();
       return;
-    }
-    if (this.rate !== null && !this.timerQueued && this.held < 0) {
-      this.timerQueued = true;
-      setTimeout(() => {
-        this.timerQueued = false;
-        this.refill();
-      }, Math.max(0, Math.floor(this.nextDue - now)));
     }
   }
 
@@ -520,6 +516,7 @@ class OrderPhaseRun {
   private stopSending(): void {
     if (!this.sending) return;
     this.sending = false;
+    this.stopPacer();
     // Orders due but not sent are dropped (their commands are used up: later cancels of them are skipped).
     for (const s of this.sessions) {
       this.outstanding -= s.queued;
@@ -554,8 +551,14 @@ class OrderPhaseRun {
   private cleanup(): void {
     this.done = true;
     this.sending = false;
+    this.stopPacer();
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
+  }
+
+  private stopPacer(): void {
+    this.pacer?.stop();
+    this.pacer = null;
   }
 
   private end(): void {

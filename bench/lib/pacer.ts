@@ -1,12 +1,14 @@
 /**
- * The clock of the in-process open loops (drivers/shards.ts): calls `onTick` about every
- * TICK_MS (some 100 µs: Atomics.wait's floor here) without spinning the event loop. A worker
- * thread sleeps in Atomics.wait and bumps a shared counter; the router's thread waits for it with
+ * The clock of the open loops (drivers/shards.ts, load/http-load.ts, load/ws-load.ts,
+ * load/ws-orders.ts): calls `onTick` about every TICK_MS (some 100 µs: Atomics.wait's floor
+ * here) without spinning the event loop or waiting for a 1 ms timer. A worker thread sleeps in
+ * Atomics.wait and bumps a shared counter; the sending thread waits for it with
  * Atomics.waitAsync, so between ticks it only serves replies.
  *
  * Why not a setImmediate loop: it turns about a million times a second, allocating an Immediate
  * each turn — in the router's thread that garbage meant a minor GC every ~50 ms, whose pauses
- * were then measured as acknowledgement latency.
+ * were then measured as acknowledgement latency. Why not setTimeout: at least 1 ms late, and an
+ * open loop's sends that are late count as latency.
  */
 import { Worker } from 'node:worker_threads';
 
