@@ -10,14 +10,18 @@ import type { Config } from '../conf/schema.js';
 import { DeltaLog } from './balance/delta-log.js';
 import { BalanceTable, INT64_MAX } from './balance/table.js';
 import { AppliedUpdates, type EncodedKeys } from './balance/update-keys.js';
+import { copyInt64, setInt64, unitsAt } from './book/int64-words.js';
 import { OrderBook } from './book/order-book.js';
 import { NIL, SIDE_ASK, SIDE_BID, TYPE_LIMIT, TYPE_MARKET } from './book/order-columns.js';
 import { Code, type CodeValue } from './codes.js';
 import { EventBuffer, OrderEvent } from './core/events.js';
 import { LocalIds, type IdSequence } from './ids.js';
-import { loadOrder, Matcher } from './core/matcher.js';
-import { OrderView } from './core/order-view.js';
-import { buildSpecs, dealMoney, MAX_QUANTITY, stockUnits, type MarketSpec, type Specs } from './money/specs.js';
+import { crosses, loadOrder, Matcher } from './core/matcher.js';
+import { AMOUNT_MONEY, DEAL_FEE, DEAL_MONEY, FREEZE, LEFT_MONEY, MONEY_FIELDS, OrderView } from './core/order-view.js';
+import {
+  affordableLots, affordableLotsNumber, buildSpecs, dealMoney, dealMoneyNumber, MAX_QUANTITY, stockUnits, stockUnitsNumber,
+  type MarketSpec, type Specs,
+} from './money/specs.js';
 
 /** Longest `source` and `business` strings, in UTF-8 bytes (the original's VARCHAR(30) columns). */
 export const MAX_LABEL_BYTES = 30;
@@ -163,7 +167,9 @@ export class Engine {
     const row = this.rowOf(user);
     if (row < 0) return Code.BALANCE_NOT_ENOUGH;
     const asset = side === SIDE_ASK ? spec.stock.index : spec.money.index;
-    const need = side === SIDE_ASK ? stockUnits(spec, amount) : dealMoney(spec, price, amount);
+    // The funds to reserve: in a double when exact (needUnits ≥ 0, the common case), else in bigint.
+    const needUnits = side === SIDE_ASK ? stockUnitsNumber(spec, amount) : dealMoneyNumber(spec, price, amount);
+    const need = needUnits >= 0 ? 0n : limitNeed(spec, side, price, amount);
     // A remainder must be able to rest: refuse up front rather than after trades happened.
     // A level's total is a double: it stays exact only while it holds at most MAX_QUANTITY lots.
     const levels = book.levels(side);
@@ -172,31 +178,29 @@ export class Engine {
       || (level === NIL ? levels.size >= levels.capacity : levels.total[level]! + amount > MAX_QUANTITY);
     if (amount < spec.minAmountLots || bookFull) {
       // Rare: the balance check still comes first, as in the original.
-      if (this.balances.available(row, asset) < need) return Code.BALANCE_NOT_ENOUGH;
+      if (this.balances.available(row, asset) < (needUnits >= 0 ? BigInt(needUnits) : need)) return Code.BALANCE_NOT_ENOUGH;
       return amount < spec.minAmountLots ? Code.AMOUNT_TOO_SMALL : Code.BOOK_FULL;
     }
-    if (!this.balances.reserve(row, asset, need)) return Code.BALANCE_NOT_ENOUGH; // fails, changing nothing, when available is short
+    if (!this.reserve(row, asset, needUnits, need)) return Code.BALANCE_NOT_ENOUGH;
 
     const taker = this.newTaker(user, market, side, TYPE_LIMIT, price, takerFee, makerFee, source, time);
     taker.amount = amount;
     taker.left = amount;
-    taker.freeze = need;
-    this.matcher.matchByStock(book, spec, taker, row, time);
-    this.matcher.settle();
+    setFreeze(taker, needUnits, need);
+    const opposite = side === SIDE_ASK ? book.bids : book.asks;
+    const best = opposite.best();
+    if (best !== NIL && crosses(side, price, opposite.price[best]!)) { // most limit orders are passive: no matching to set up
+      this.matcher.matchByStock(book, spec, taker, row);
+      this.matcher.settle();
+    }
 
     if (taker.left === 0) {
-      if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // price improvement on a bid
-      taker.freeze = 0n;
+      this.releaseTakerFreeze(taker, row, asset); // price improvement on a bid
       this.events.order(OrderEvent.FINISH, taker);
       this.endCommand();
       return Code.OK;
     }
-    if (side === SIDE_BID && taker.left !== amount) {
-      const keep = dealMoney(spec, price, taker.left);
-      const excess = taker.freeze - keep;
-      if (excess !== 0n) this.balances.release(row, asset, excess);
-      taker.freeze = keep;
-    }
+    if (side === SIDE_BID && taker.left !== amount) this.keepBidRemainderFunds(spec, taker, row, asset);
     this.rest(book, taker, row, level); // matching took from the other side only: `level` is still this price's
     this.events.order(OrderEvent.PUT, taker);
     this.endCommand();
@@ -221,32 +225,38 @@ export class Engine {
     const row = this.rowOf(user);
     const isAsk = side === SIDE_ASK;
     const asset = isAsk ? spec.stock.index : spec.money.index;
-    const need = BigInt(amount) * (isAsk ? spec.stockUnitsPerLot : spec.marketBidUnitsPerLot);
-    if (row < 0 || this.balances.available(row, asset) < need) return Code.BALANCE_NOT_ENOUGH;
+    // The funds to reserve: in a double when exact (needUnits ≥ 0, the common case), else in bigint.
+    const perLot = isAsk ? spec.stockUnitsPerLotNumber : spec.marketBidUnitsPerLotNumber;
+    const needUnits = amount * perLot <= Number.MAX_SAFE_INTEGER ? amount * perLot : -1;
+    const need = needUnits >= 0 ? 0n : BigInt(amount) * (isAsk ? spec.stockUnitsPerLot : spec.marketBidUnitsPerLot);
+    if (row < 0) return Code.BALANCE_NOT_ENOUGH;
+    if (needUnits >= 0 ? !this.balances.hasAvailable(row, asset, needUnits) : this.balances.available(row, asset) < need) {
+      return Code.BALANCE_NOT_ENOUGH;
+    }
     const opposite = isAsk ? book.bids : book.asks;
     const best = opposite.best();
     if (best === NIL) return Code.NO_ENOUGH_TRADER;
     if (isAsk) {
       if (amount < spec.minAmountLots) return Code.AMOUNT_TOO_SMALL;
-    } else if (need * spec.dealDiv < BigInt(opposite.price[best]!) * BigInt(spec.minAmountLots) * spec.dealMul) {
-      return Code.AMOUNT_TOO_SMALL; // money < best ask price × min_amount, compared exactly
+    } else if (!canBuyMinimum(spec, opposite.price[best]!, needUnits, need)) {
+      return Code.AMOUNT_TOO_SMALL;
     }
-    if (!this.balances.reserve(row, asset, need)) return Code.BALANCE_NOT_ENOUGH;
+    if (!this.reserve(row, asset, needUnits, need)) return Code.BALANCE_NOT_ENOUGH;
 
     const taker = this.newTaker(user, market, side, TYPE_MARKET, 0, takerFee, 0, source, time);
-    taker.freeze = need;
+    setFreeze(taker, needUnits, need);
     if (isAsk) {
       taker.amount = amount;
       taker.left = amount;
-      this.matcher.matchByStock(book, spec, taker, row, time);
+      this.matcher.matchByStock(book, spec, taker, row);
     } else {
-      taker.amountMoney = need;
-      taker.leftMoney = need;
-      this.matcher.matchByMoney(book, spec, taker, row, time);
+      // A market bid's amount is the money it reserved.
+      copyInt64(taker.moneyWords, FREEZE, taker.moneyWords, AMOUNT_MONEY);
+      copyInt64(taker.moneyWords, FREEZE, taker.moneyWords, LEFT_MONEY);
+      this.matcher.matchByMoney(book, spec, taker, row);
     }
     this.matcher.settle();
-    if (taker.freeze !== 0n) this.balances.release(row, asset, taker.freeze); // what was not traded stays available
-    taker.freeze = 0n;
+    this.releaseTakerFreeze(taker, row, asset); // what was not traded stays available
     this.events.order(OrderEvent.FINISH, taker);
     this.endCommand();
     return Code.OK;
@@ -266,11 +276,9 @@ export class Engine {
     if (orders.user[slot] !== user) return Code.USER_NOT_MATCH;
     const view = this.result;
     loadOrder(book, market, slot, view);
-    const freeze = orders.freeze[slot]!;
-    if (freeze !== 0n) {
-      this.balances.release(orders.row[slot]!, orders.side[slot] === SIDE_ASK ? spec.stock.index : spec.money.index, freeze);
-    }
-    view.freeze = 0n;
+    const asset = orders.side[slot] === SIDE_ASK ? spec.stock.index : spec.money.index;
+    this.balances.releaseHeld(orders.row[slot]!, asset, orders.freeze, orders.freezeWords, slot);
+    setInt64(view.moneyWords, FREEZE, 0);
     this.events.order(OrderEvent.FINISH, view);
     book.remove(slot);
     this.endCommand();
@@ -326,10 +334,12 @@ export class Engine {
     return row;
   }
 
-  /** Writes the command's balance changes as DELTA events (when recorded). */
+  /** Writes the command's balance changes as DELTA events (when recorded). Small: V8 inlines it. */
   private endCommand(): void {
-    const deltas = this.deltas;
-    if (deltas === null) return;
+    if (this.deltas !== null) this.writeDeltas(this.deltas);
+  }
+
+  private writeDeltas(deltas: DeltaLog): void {
     const users = this.balances.users;
     for (let i = 0; i < deltas.count; i++) {
       this.events.deltaFromLog(users.userOf(deltas.rows[i]!), deltas.assets[i]!, deltas, i);
@@ -362,15 +372,44 @@ export class Engine {
     taker.amount = 0;
     taker.left = 0;
     taker.dealStock = 0;
-    taker.amountMoney = 0n;
-    taker.leftMoney = 0n;
     taker.takerFee = takerFee;
     taker.makerFee = makerFee;
-    taker.dealMoney = 0n;
-    taker.dealFee = 0n;
-    taker.freeze = 0n;
     taker.source = source;
+    const words = taker.moneyWords;
+    for (let i = 0; i < MONEY_FIELDS * 2; i++) words[i] = 0;
     return taker;
+  }
+
+  /**
+   * Moves an order's funds to frozen: `units`, or `big` when units is -1 (beyond 2^53). False,
+   * changing nothing, when the available balance is short.
+   */
+  private reserve(row: number, asset: number, units: number, big: bigint): boolean {
+    return units >= 0 ? this.balances.reserveUnits(row, asset, units) : this.balances.reserve(row, asset, big);
+  }
+
+  /** Releases what the taker still holds frozen (it will not rest) and sets its freeze to 0. */
+  private releaseTakerFreeze(taker: OrderView, row: number, asset: number): void {
+    this.balances.releaseHeld(row, asset, taker.money, taker.moneyWords, FREEZE);
+    setInt64(taker.moneyWords, FREEZE, 0);
+  }
+
+  /**
+   * A bid that traded and rests keeps frozen the money of its remainder at its own price; what
+   * its deals at better prices left over is released. In doubles when exact, else in bigint.
+   */
+  private keepBidRemainderFunds(spec: MarketSpec, taker: OrderView, row: number, asset: number): void {
+    const keep = dealMoneyNumber(spec, taker.price, taker.left);
+    const frozen = unitsAt(taker.moneyWords, FREEZE);
+    if (keep >= 0 && frozen >= 0) {
+      if (frozen !== keep) this.balances.releaseUnits(row, asset, frozen - keep);
+      setInt64(taker.moneyWords, FREEZE, keep);
+      return;
+    }
+    const keepBig = dealMoney(spec, taker.price, taker.left);
+    const excess = taker.freeze - keepBig;
+    if (excess !== 0n) this.balances.release(row, asset, excess);
+    taker.freeze = keepBig;
   }
 
   /** Puts the taker's remainder on the book (capacity was checked before matching). */
@@ -387,9 +426,9 @@ export class Engine {
     o.dealStock[slot] = taker.dealStock;
     o.takerFee[slot] = taker.takerFee;
     o.makerFee[slot] = taker.makerFee;
-    o.freeze[slot] = taker.freeze;
-    o.dealMoney[slot] = taker.dealMoney;
-    o.dealFee[slot] = taker.dealFee;
+    copyInt64(taker.moneyWords, FREEZE, o.freezeWords, slot);
+    copyInt64(taker.moneyWords, DEAL_MONEY, o.dealMoneyWords, slot);
+    copyInt64(taker.moneyWords, DEAL_FEE, o.dealFeeWords, slot);
     o.ctime[slot] = taker.ctime;
     o.mtime[slot] = taker.mtime;
     o.source[slot] = taker.source;
@@ -409,6 +448,26 @@ export class Engine {
  */
 export function updateKey(user: number, asset: number, business: string, businessId: number): string {
   return `${user}\u0000${asset}\u0000${business}\u0000${businessId}`;
+}
+
+/** The funds a limit order reserves: stock units for an ask, the deal money of its amount for a bid. Allocates. */
+function limitNeed(spec: MarketSpec, side: number, price: number, amount: number): bigint {
+  return side === SIDE_ASK ? stockUnits(spec, amount) : dealMoney(spec, price, amount);
+}
+
+/** Sets the taker's freeze: `units`, or `big` when units is -1 (beyond 2^53). */
+function setFreeze(taker: OrderView, units: number, big: bigint): void {
+  if (units >= 0) setInt64(taker.moneyWords, FREEZE, units);
+  else taker.freeze = big;
+}
+
+/**
+ * True when a market bid's money (`units`, or `big` when units is -1) buys at least min_amount
+ * lots at the best ask `ticks`, compared exactly.
+ */
+function canBuyMinimum(spec: MarketSpec, ticks: number, units: number, big: bigint): boolean {
+  const lots = units >= 0 ? affordableLotsNumber(spec, ticks, units) : -1;
+  return lots >= 0 ? lots >= spec.minAmountLots : affordableLots(spec, ticks, units >= 0 ? BigInt(units) : big) >= BigInt(spec.minAmountLots);
 }
 
 function isQuantity(n: number): boolean {

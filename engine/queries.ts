@@ -53,12 +53,12 @@ export function pendingOrders(engine: Engine, user: number, market: number, offs
   const items: OrderView[] = [];
   const row = engine.balances.users.find(user);
   let slot = book.newestOf(row);
-  for (let skipped = 0; slot !== NIL && skipped < offset; skipped++) slot = book.orders.userNext[slot]!;
+  for (let skipped = 0; slot !== NIL && skipped < offset; skipped++) slot = book.orders.olderOfUser(slot);
   while (slot !== NIL && items.length < limit) {
     const view = new OrderView();
     loadOrder(book, market, slot, view);
     items.push(view);
-    slot = book.orders.userNext[slot]!;
+    slot = book.orders.olderOfUser(slot);
   }
   return { total: book.pendingCount(row), items };
 }

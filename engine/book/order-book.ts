@@ -3,7 +3,9 @@
  * each user's list of pending orders (newest first). It only keeps the structure consistent;
  * matching and money live in engine/core.
  */
-import { NIL, OrderColumns, SIDE_ASK } from './order-columns.js';
+import {
+  LINK_LEVEL, LINK_PREV, LINK_STRIDE, LINK_USER_NEXT, LINK_USER_PREV, NIL, OrderColumns, SIDE_ASK,
+} from './order-columns.js';
 import { OrderIdIndex } from './order-id-index.js';
 import { PriceLevels } from './price-levels.js';
 
@@ -47,9 +49,11 @@ export class OrderBook {
     // `knownLevel`: the level of this price the caller found (with find()) while the side was unchanged.
     const level = knownLevel !== NIL ? knownLevel : levels.findOrCreate(o.price[slot]!);
     if (level === NIL) return false;
+    const links = o.links;
+    const at = slot * LINK_STRIDE;
     const tail = levels.tail[level]!;
-    o.level[slot] = level;
-    o.prev[slot] = tail;
+    links[at + LINK_LEVEL] = level;
+    links[at + LINK_PREV] = tail;
     o.next[slot] = NIL;
     if (tail === NIL) levels.head[level] = slot;
     else o.next[tail] = slot;
@@ -60,9 +64,9 @@ export class OrderBook {
 
     const row = o.row[slot]!;
     const head = this.userHead[row]! - 1;
-    o.userPrev[slot] = NIL;
-    o.userNext[slot] = head;
-    if (head !== NIL) o.userPrev[head] = slot;
+    links[at + LINK_USER_PREV] = NIL;
+    links[at + LINK_USER_NEXT] = head;
+    if (head !== NIL) links[head * LINK_STRIDE + LINK_USER_PREV] = slot;
     this.userHead[row] = slot + 1;
     this.userCount[row] = this.userCount[row]! + 1;
     return true;
@@ -73,7 +77,7 @@ export class OrderBook {
     const o = this.orders;
     o.left[slot] = o.left[slot]! - lots;
     const levels = this.levels(o.side[slot]!);
-    const level = o.level[slot]!;
+    const level = o.links[slot * LINK_STRIDE + LINK_LEVEL]!;
     levels.total[level] = levels.total[level]! - lots;
   }
 
@@ -81,24 +85,26 @@ export class OrderBook {
   remove(slot: number): void {
     const o = this.orders;
     const levels = this.levels(o.side[slot]!);
-    const level = o.level[slot]!;
-    const prev = o.prev[slot]!;
+    const links = o.links;
+    const at = slot * LINK_STRIDE;
+    const level = links[at + LINK_LEVEL]!;
+    const prev = links[at + LINK_PREV]!;
     const next = o.next[slot]!;
     if (prev === NIL) levels.head[level] = next;
     else o.next[prev] = next;
     if (next === NIL) levels.tail[level] = prev;
-    else o.prev[next] = prev;
+    else links[next * LINK_STRIDE + LINK_PREV] = prev;
     levels.total[level] = levels.total[level]! - o.left[slot]!;
     levels.count[level] = levels.count[level]! - 1;
     if (levels.count[level] === 0) levels.remove(level);
     this.byId.delete(o.id[slot]!);
 
     const row = o.row[slot]!;
-    const userPrev = o.userPrev[slot]!;
-    const userNext = o.userNext[slot]!;
+    const userPrev = links[at + LINK_USER_PREV]!;
+    const userNext = links[at + LINK_USER_NEXT]!;
     if (userPrev === NIL) this.userHead[row] = userNext + 1;
-    else o.userNext[userPrev] = userNext;
-    if (userNext !== NIL) o.userPrev[userNext] = userPrev;
+    else links[userPrev * LINK_STRIDE + LINK_USER_NEXT] = userNext;
+    if (userNext !== NIL) links[userNext * LINK_STRIDE + LINK_USER_PREV] = userPrev;
     this.userCount[row] = this.userCount[row]! - 1;
     o.free(slot);
   }
@@ -108,7 +114,7 @@ export class OrderBook {
     return row < 0 ? 0 : this.userCount[row] ?? 0;
   }
 
-  /** Newest pending order slot of the user at `row`, or NIL; follow `orders.userNext` for older ones. */
+  /** Newest pending order slot of the user at `row`, or NIL; follow `orders.olderOfUser` for older ones. */
   newestOf(row: number): number {
     return row < 0 ? NIL : (this.userHead[row] ?? 0) - 1;
   }

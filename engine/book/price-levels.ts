@@ -81,10 +81,10 @@ export class PriceLevels {
 
   /** Removes an empty level. */
   remove(level: number): void {
-    const at = this.search(this.price[level]! * this.direction);
-    if (at === this.live - 1) {
-      this.live--; // the best level: the common case
+    if (this.ids[this.live - 1] === level) {
+      this.live--; // the best level: the common case, found without a search
     } else {
+      const at = this.search(this.price[level]! * this.direction);
       this.keys.copyWithin(at, at + 1, this.live);
       this.ids.copyWithin(at, at + 1, this.live);
       this.live--;

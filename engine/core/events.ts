@@ -13,7 +13,7 @@ import type { DeltaLog } from '../balance/delta-log.js';
 import { storeInt64Words } from '../book/int64-words.js';
 import type { OrderBook } from '../book/order-book.js';
 import { TYPE_LIMIT } from '../book/order-columns.js';
-import { OrderView } from './order-view.js';
+import { AMOUNT_MONEY, DEAL_FEE, DEAL_MONEY, FREEZE, LEFT_MONEY, MONEY_FIELDS, OrderView } from './order-view.js';
 
 export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3, DELTA: 4 } as const;
 /** ViaBTC's order events. */
@@ -49,6 +49,11 @@ const O_SOURCE = O.source, O_ID = O.id, O_CTIME = O.ctime, O_MTIME = O.mtime, O_
 const O_LEFT = O.left, O_DEAL_STOCK = O.dealStock, O_TAKER_FEE = O.takerFee, O_MAKER_FEE = O.makerFee;
 const O_AMOUNT_MONEY = O.amountMoney, O_LEFT_MONEY = O.leftMoney, O_DEAL_MONEY = O.dealMoney, O_DEAL_FEE = O.dealFee;
 const O_FREEZE = O.freeze;
+// writeOrderRecord copies OrderView.money as one block: the record must keep its fields in that order.
+if ([O_AMOUNT_MONEY, O_LEFT_MONEY, O_DEAL_MONEY, O_DEAL_FEE, O_FREEZE].some((at, i) => at !== O_AMOUNT_MONEY + 8 * i)
+  || [AMOUNT_MONEY, LEFT_MONEY, DEAL_MONEY, DEAL_FEE, FREEZE].some((field, i) => field !== i)) {
+  throw new Error('ORDER_RECORD money fields are not in OrderView.money order');
+}
 const D = DEAL_RECORD.at;
 const D_KIND = D.kind, D_TAKER_SIDE = D.takerSide, D_MARKET = D.market, D_ASK_USER = D.askUser, D_BID_USER = D.bidUser;
 const D_ID = D.id, D_TIME = D.time, D_PRICE = D.price, D_AMOUNT = D.amount, D_ASK_ORDER = D.askOrder;
@@ -351,17 +356,20 @@ export function writeOrderRecord(w: RecordViews, at: number, event: number, o: O
   w.f64[(at + O_DEAL_STOCK) >> 3] = o.dealStock;
   w.f64[(at + O_TAKER_FEE) >> 3] = o.takerFee;
   w.f64[(at + O_MAKER_FEE) >> 3] = o.makerFee;
-  w.i64[(at + O_AMOUNT_MONEY) >> 3] = o.amountMoney;
-  w.i64[(at + O_LEFT_MONEY) >> 3] = o.leftMoney;
-  w.i64[(at + O_DEAL_MONEY) >> 3] = o.dealMoney;
-  w.i64[(at + O_DEAL_FEE) >> 3] = o.dealFee;
-  w.i64[(at + O_FREEZE) >> 3] = o.freeze;
+  // The money fields, stored in the same order in the view and the record, word by word (no bigint).
+  const u32 = w.u32;
+  const words = o.moneyWords;
+  const p = (at + O_AMOUNT_MONEY) >> 2;
+  for (let i = 0; i < MONEY_FIELDS * 2; i++) u32[p + i] = words[i]!;
 }
 
-/** Reads an ORDER_RECORD at `at` into a new view. Allocates. */
-export function readOrderRecord(v: DataView, at: number): OrderView {
+/**
+ * Reads an ORDER_RECORD at `at` into `into` (a new view by default: allocates), its money fields
+ * word by word as the record stores them (no bigint). Returns `into`.
+ */
+export function readOrderRecord(v: DataView, at: number, into: OrderView = new OrderView()): OrderView {
   const f = ORDER_RECORD.at;
-  const o = new OrderView();
+  const o = into;
   o.id = v.getFloat64(at + f.id, true);
   o.market = v.getUint16(at + f.market, true);
   o.side = v.getUint8(at + f.side);
@@ -373,13 +381,10 @@ export function readOrderRecord(v: DataView, at: number): OrderView {
   o.amount = v.getFloat64(at + f.amount, true);
   o.left = v.getFloat64(at + f.left, true);
   o.dealStock = v.getFloat64(at + f.dealStock, true);
-  o.amountMoney = v.getBigInt64(at + f.amountMoney, true);
-  o.leftMoney = v.getBigInt64(at + f.leftMoney, true);
   o.takerFee = v.getFloat64(at + f.takerFee, true);
   o.makerFee = v.getFloat64(at + f.makerFee, true);
-  o.dealMoney = v.getBigInt64(at + f.dealMoney, true);
-  o.dealFee = v.getBigInt64(at + f.dealFee, true);
-  o.freeze = v.getBigInt64(at + f.freeze, true);
   o.source = v.getInt32(at + f.source, true);
+  const words = o.moneyWords;
+  for (let i = 0; i < MONEY_FIELDS * 2; i++) words[i] = v.getUint32(at + O_AMOUNT_MONEY + 4 * i, true);
   return o;
 }

@@ -5,6 +5,15 @@
  * Quantities: `amount`, `left`, `dealStock` in lots, except for a market bid, whose amount and
  * left are money: `amountMoney`, `leftMoney` in money units (then `amount` and `left` are 0).
  */
+
+/** Indexes of the int64 money fields in `OrderView.money`, in the order ORDER_RECORD stores them. */
+export const AMOUNT_MONEY = 0;
+export const LEFT_MONEY = 1;
+export const DEAL_MONEY = 2;
+export const DEAL_FEE = 3;
+export const FREEZE = 4;
+export const MONEY_FIELDS = 5;
+
 export class OrderView {
   id = 0;
   market = 0;
@@ -18,15 +27,59 @@ export class OrderView {
   amount = 0;
   left = 0;
   dealStock = 0;
-  amountMoney = 0n;
-  leftMoney = 0n;
   takerFee = 0;
   makerFee = 0;
-  dealMoney = 0n;
-  dealFee = 0n;
-  /** Units of the frozen asset still held (resting orders). */
-  freeze = 0n;
   source = 0;
+  /**
+   * The int64 money fields (indexes above) and their 32-bit words (low, high): the engine updates
+   * them in doubles through the words (book/int64-words.ts), without bigint below 2^53; the
+   * bigint accessors below are for consumers and the bigint slow paths.
+   */
+  readonly money = new BigInt64Array(MONEY_FIELDS);
+  readonly moneyWords = new Uint32Array(this.money.buffer);
+
+  get amountMoney(): bigint {
+    return this.money[AMOUNT_MONEY]!;
+  }
+
+  set amountMoney(value: bigint) {
+    this.money[AMOUNT_MONEY] = value;
+  }
+
+  get leftMoney(): bigint {
+    return this.money[LEFT_MONEY]!;
+  }
+
+  set leftMoney(value: bigint) {
+    this.money[LEFT_MONEY] = value;
+  }
+
+  /** Σ money units traded. */
+  get dealMoney(): bigint {
+    return this.money[DEAL_MONEY]!;
+  }
+
+  set dealMoney(value: bigint) {
+    this.money[DEAL_MONEY] = value;
+  }
+
+  /** Σ fee units paid, in the asset this order receives. */
+  get dealFee(): bigint {
+    return this.money[DEAL_FEE]!;
+  }
+
+  set dealFee(value: bigint) {
+    this.money[DEAL_FEE] = value;
+  }
+
+  /** Units of the frozen asset still held (resting orders). */
+  get freeze(): bigint {
+    return this.money[FREEZE]!;
+  }
+
+  set freeze(value: bigint) {
+    this.money[FREEZE] = value;
+  }
 
   copyFrom(other: OrderView): void {
     this.id = other.id;
@@ -40,13 +93,9 @@ export class OrderView {
     this.amount = other.amount;
     this.left = other.left;
     this.dealStock = other.dealStock;
-    this.amountMoney = other.amountMoney;
-    this.leftMoney = other.leftMoney;
     this.takerFee = other.takerFee;
     this.makerFee = other.makerFee;
-    this.dealMoney = other.dealMoney;
-    this.dealFee = other.dealFee;
-    this.freeze = other.freeze;
     this.source = other.source;
+    this.moneyWords.set(other.moneyWords);
   }
 }

@@ -14,7 +14,8 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../../conf/schema.js';
 import { BalanceTable } from '../balance/table.js';
 import { Code, type CodeValue } from '../codes.js';
-import { ORDER_RECORD, type EventRecord } from '../core/events.js';
+import { ORDER_RECORD, readOrderRecord, type EventRecord } from '../core/events.js';
+import { OrderView } from '../core/order-view.js';
 import { MAX_SOURCES, MAX_LABEL_BYTES } from '../engine.js';
 import { SharedIds } from '../ids.js';
 import { buildSpecs, type Specs } from '../money/specs.js';
@@ -52,6 +53,11 @@ export interface ReplyView {
   readonly code: CodeValue;
   /** Id of the order an OK place or cancel reports (its first order record), 0 when there is none. */
   readonly orderId: number;
+  /**
+   * The first order record (what an OK place or cancel reports) read into a view the reply view
+   * owns and reuses: valid only during the callback, allocates nothing. Null when there is none.
+   */
+  order(): OrderView | null;
   decode(): CommandReply;
 }
 /** Called once with the answer. An exception it throws is reported as a warning (like an EventListener's). */
@@ -90,6 +96,7 @@ const stopped = (code: CodeValue): CommandReply => ({ code, total: 0, orders: []
 class RingReplyView implements ReplyView {
   code: CodeValue = Code.OK;
   orderId = 0;
+  private readonly firstOrder = new OrderView();
   private view: DataView | null = null;
   private at = 0;
   private length = 0;
@@ -110,6 +117,10 @@ class RingReplyView implements ReplyView {
     this.code = code;
     this.orderId = 0;
     return this;
+  }
+
+  order(): OrderView | null {
+    return this.orderId === 0 || this.view === null ? null : readOrderRecord(this.view, this.at + REPLY_HEAD.size, this.firstOrder);
   }
 
   decode(): CommandReply {

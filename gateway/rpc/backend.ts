@@ -56,6 +56,10 @@ class LocalReply implements ReplyView {
     return this.reply.orders[0]?.id ?? 0;
   }
 
+  order(): OrderView | null {
+    return this.reply.orders[0] ?? null;
+  }
+
   decode(): CommandReply {
     return this.reply;
   }

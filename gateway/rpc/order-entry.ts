@@ -137,8 +137,8 @@ export function orderError(op: OrderOpValue, code: CodeValue): RpcError {
  */
 export function orderResultJson(names: Pick<EngineBackend, 'specs' | 'sourceName'>, op: OrderOpValue, reply: ReplyView): { readonly json: string } | { readonly error: RpcError } {
   if (reply.code !== Code.OK) return { error: orderError(op, reply.code) };
-  const order = reply.decode().orders[0];
-  return order === undefined ? { error: orderError(op, Code.OK) } : { json: orderJson(orderInfo(names, order)) };
+  const order = reply.order();
+  return order === null ? { error: orderError(op, Code.OK) } : { json: orderJson(orderInfo(names, order)) };
 }
 
 /** The outcome of a place or cancel: the order object, or the method's error. */

@@ -205,8 +205,8 @@ function handleOrderFrame(hub: Hub, session: Session, message: ArrayBuffer, now:
 function binaryReply(hub: Hub, session: Session, frame: BinaryAnswer, to: number, op: OrderOpValue, reply: ReplyView): void {
   const out = frame.view;
   try {
-    const order = reply.code === Code.OK ? reply.decode().orders[0] : undefined;
-    if (order !== undefined) writeReplyOrder(out, to, order);
+    const order = reply.code === Code.OK ? reply.order() : null;
+    if (order !== null) writeReplyOrder(out, to, order);
     else writeReplyError(out, to, reply.code === Code.OK ? INTERNAL_ERROR.code : orderError(op, reply.code).code);
   } catch (err) {
     hub.log.error({ err, session: session.id }, 'WebSocket order reply failed');

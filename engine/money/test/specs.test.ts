@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { validateConfig } from '../../../conf/load.js';
-import { buildSpecs, dealMoney, dealMoneyNumber, feeUnits, feeUnitsNumber, stockUnits, stockUnitsNumber, type MarketSpec } from '../specs.js';
+import {
+  affordableLots, affordableLotsNumber, buildSpecs, dealMoney, dealMoneyNumber, feeUnits, feeUnitsNumber, floorDiv, stockUnits,
+  stockUnitsNumber, type MarketSpec,
+} from '../specs.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -43,6 +46,32 @@ test('the double fast paths agree with the bigint versions, and decline exactly 
       if (feeN >= 0) assert.equal(BigInt(feeN), fee);
       else assert.ok(money * BigInt(feeRate) > MAX_SAFE);
     }
+  }), { numRuns: 5000 });
+});
+
+test('floorDiv divides exactly like bigint, also next to multiples of the divisor', () => {
+  const divisor = fc.oneof(fc.integer({ min: 0, max: 22 }).map((e) => 10 ** e), fc.integer({ min: 1, max: 2 ** 30 }), fc.maxSafeNat().filter((d) => d > 0));
+  fc.assert(fc.property(divisor, fc.maxSafeNat(), fc.integer({ min: -2, max: 2 }), (d, n, offset) => {
+    // a near a multiple of d (k × d + offset), or anywhere below 2^53 when that multiple is out of range.
+    const near = Math.floor(n / d) * d + offset;
+    const a = near >= 0 && near <= Number.MAX_SAFE_INTEGER ? near : n;
+    assert.equal(BigInt(floorDiv(a, d)), BigInt(a) / BigInt(d), `${a} / ${d}`);
+  }), { numRuns: 20000 });
+  assert.equal(floorDiv(Number.MAX_SAFE_INTEGER, 1), Number.MAX_SAFE_INTEGER);
+  assert.equal(floorDiv(Number.MAX_SAFE_INTEGER, 3), 3002399751580330);
+  assert.equal(floorDiv(Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER), 0);
+  assert.equal(floorDiv(5, 10 ** 22), 0);
+});
+
+test('affordable lots: the double fast path agrees with bigint, declines only beyond 2^53, and never overspends', () => {
+  const all = markets();
+  const money = fc.oneof(fc.integer({ min: 0, max: 10 ** 12 }), fc.maxSafeNat());
+  fc.assert(fc.property(fc.constantFrom(...all), quantity, money, (spec, ticks, units) => {
+    const lots = affordableLots(spec, ticks, BigInt(units));
+    const lotsN = affordableLotsNumber(spec, ticks, units);
+    if (lotsN >= 0) assert.equal(BigInt(lotsN), lots);
+    else assert.ok(BigInt(units) * spec.dealDiv > MAX_SAFE || BigInt(ticks) * spec.dealMul > MAX_SAFE, `declined ${units} at ${ticks} in ${spec.name}`);
+    if (lots > 0n && lots <= MAX_SAFE) assert.ok(dealMoney(spec, ticks, Number(lots)) <= BigInt(units), 'the lots cost at most the money');
   }), { numRuns: 5000 });
 });
 

@@ -153,9 +153,12 @@ function orderEvent(e: EventRecord | undefined): OrderEventRecord {
   return e;
 }
 
-/** Every field of an order, for deepEqual (OrderView is a class: compare plain copies). */
+/** Every field of an order, for deepEqual (OrderView is a class: compare plain copies; its money fields are accessors). */
 function fields(o: OrderView): Record<string, unknown> {
-  return { ...o };
+  const plain: Record<string, unknown> = { ...o };
+  delete plain.money;
+  delete plain.moneyWords;
+  return { ...plain, amountMoney: o.amountMoney, leftMoney: o.leftMoney, dealMoney: o.dealMoney, dealFee: o.dealFee, freeze: o.freeze };
 }
 
 test('place limit: request id, user, market, time, amounts, fees and the source label survive', () => {
