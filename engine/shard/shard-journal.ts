@@ -26,9 +26,6 @@ export class ShardJournal {
   private readonly busy: number[] = [];
   /** The last snapshot generation this shard served. */
   private servedSnapshot: number;
-  /** Where this shard's snapshot copies go, reused by every snapshot (the router takes one at a time). */
-  private readonly snapshotBuffers = new CopyBuffers();
-
   constructor(
     private readonly writer: SegmentWriter,
     private readonly control: EpochControl,
@@ -36,6 +33,11 @@ export class ShardJournal {
     private readonly stopping: () => boolean,
     /** Posts this shard's snapshot part (raw copies on shared memory) to the router. */
     private readonly sendImage: (generation: number, copy: EngineCopy) => void,
+    /**
+     * Where this shard's snapshot copies go, reused by every snapshot (the router takes one at a
+     * time); best allocated at start-up (reserveEngineBuffers).
+     */
+    private readonly snapshotBuffers = new CopyBuffers(),
   ) {
     this.servedSnapshot = control.snapshotRequested;
   }

@@ -9,6 +9,7 @@ import { Engine } from '../engine.js';
 import { SharedIds } from '../ids.js';
 import { EpochControl } from '../journal/epochs.js';
 import { SegmentWriter } from '../journal/segment-writer.js';
+import { CopyBuffers, reserveEngineBuffers } from '../journal/snapshot-copy.js';
 import { restoreEngineImage } from '../journal/snapshot.js';
 import { RingConsumer, RingProducer } from '../wire/ring.js';
 import { ShardJournal } from './shard-journal.js';
@@ -28,6 +29,8 @@ const engine = new Engine(init.config, {
 let stopping = false;
 let journal: ShardJournal | null = null;
 const epochs = init.journal === null ? null : new EpochControl(init.journal.control);
+const snapshotBuffers = new CopyBuffers();
+if (init.journal !== null) reserveEngineBuffers(engine, snapshotBuffers); // first: before recovery allocates and frees
 if (init.journal !== null && epochs !== null) {
   if (init.journal.recovered !== null) restoreEngineImage(init.journal.recovered, engine);
   const writer = SegmentWriter.open(init.journal.dir, init.shard, init.journal.firstEpoch, {
@@ -35,7 +38,7 @@ if (init.journal !== null && epochs !== null) {
     segmentBytes: init.journal.segmentBytes,
   });
   journal = new ShardJournal(writer, epochs, init.shard, () => stopping, (generation, copy) =>
-    parentPort?.postMessage({ type: 'snapshot', shard: init.shard, generation, copy } satisfies ShardMessage));
+    parentPort?.postMessage({ type: 'snapshot', shard: init.shard, generation, copy } satisfies ShardMessage), snapshotBuffers);
 }
 const commands = new RingConsumer(init.commands);
 let loop: ShardLoop | null = null;
