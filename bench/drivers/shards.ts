@@ -153,7 +153,7 @@ export interface RouterRun {
  * Replies of one market come back in the order its commands were sent (one shard, FIFO rings):
  * the submit path relies on it and every run checks it (each market's order ids increase).
  */
-export function driveRouter(router: Router, plan: Plan, deals: DealCounter, options: RouterDriveOptions): Promise<RouterRun> {
+export async function driveRouter(router: Router, plan: Plan, deals: DealCounter, options: RouterDriveOptions): Promise<RouterRun> {
   const { w, predicted, queues, slotOf } = plan;
   const { op, user, market, side, amount, price, target, takerFee, makerFee } = w;
   const count = w.commands;
@@ -181,8 +181,8 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
   let t0 = 0;
   let finished = false;
   let pumpQueued = false;
-  /** Open loop: the clock that sends commands as they fall due. */
-  let pacer: Pacer | null = null;
+  /** Open loop: the clock that sends commands as they fall due, started before the run's clock. */
+  const pacer = open ? await Pacer.start() : null;
   const deals0 = deals.deals;
   const cpu = process.cpuUsage();
 
@@ -347,11 +347,12 @@ export function driveRouter(router: Router, plan: Plan, deals: DealCounter, opti
     if (count === 0) {
       finished = true;
       clearInterval(watchdog);
+      pacer?.stop();
       resolve({ commands: 0, seconds: 0, cpuSeconds: 0, deals: 0, notFound: 0, cancelWaits: 0, maxInFlight: 0, realIds });
       return;
     }
-    if (open) {
-      pacer = new Pacer(sendDue);
+    if (pacer !== null) {
+      pacer.run(sendDue);
       sendDue();
     } else {
       pump();

@@ -33,18 +33,36 @@ const waitAsync = (Atomics as unknown as {
 export class Pacer {
   private readonly cells = new Int32Array(new SharedArrayBuffer(8));
   private readonly worker: Worker;
+  private onTick: (() => void) | null = null;
   private stopped = false;
 
-  /** Starts ticking at once; `onTick` runs on this thread, at most once per tick. */
-  constructor(private readonly onTick: () => void) {
+  private constructor() {
     const task: PacerTask = { cells: this.cells, tickMs: TICK_MS };
     this.worker = new Worker(new URL('./pacer-worker.js', import.meta.url), { workerData: task });
-    void this.loop();
+  }
+
+  /**
+   * Starts the clock thread and resolves once it ticks: starting a worker takes the caller's
+   * thread several milliseconds, which must not fall inside a measured phase. Ticks reach no one
+   * until `run`.
+   */
+  static async start(): Promise<Pacer> {
+    const pacer = new Pacer();
+    const first = waitAsync(pacer.cells, TICKS, 0);
+    if (first.async) await first.value; // the running worker keeps the event loop alive meanwhile
+    void pacer.loop();
+    return pacer;
+  }
+
+  /** From now on calls `onTick` on this thread, at most once per tick. */
+  run(onTick: () => void): void {
+    this.onTick = onTick;
   }
 
   /** Stops the ticks (no `onTick` after this returns) and ends the worker. */
   stop(): void {
     this.stopped = true;
+    this.onTick = null;
     Atomics.store(this.cells, STOP, 1);
     Atomics.notify(this.cells, STOP);
     void this.worker.terminate();
@@ -54,10 +72,9 @@ export class Pacer {
     let seen = Atomics.load(this.cells, TICKS);
     while (!this.stopped) {
       const wait = waitAsync(this.cells, TICKS, seen);
-      if (wait.async) await wait.value; // the running worker keeps the event loop alive meanwhile
-      if (this.stopped) return;
+      if (wait.async) await wait.value;
       seen = Atomics.load(this.cells, TICKS);
-      this.onTick();
+      this.onTick?.();
     }
   }
 }

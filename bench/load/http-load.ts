@@ -96,10 +96,11 @@ export class HttpLoad {
   }
 
   /** Runs one phase: a closed loop when `rate` is null, else an open loop at `rate` requests/s. */
-  phase(name: string, seconds: number, rate: number | null): Promise<HttpPhase> {
+  async phase(name: string, seconds: number, rate: number | null): Promise<HttpPhase> {
     if (this.run !== null) throw new Error('one phase at a time');
+    const pacer = rate === null ? null : await Pacer.start(); // before the phase's clock starts
     return new Promise<HttpPhase>((resolve, reject) => {
-      this.run = new PhaseRun(this, this.slots, name, seconds, rate, (result) => {
+      this.run = new PhaseRun(this, pacer, this.slots, name, seconds, rate, (result) => {
         this.run = null;
         if (result instanceof Error) reject(result);
         else resolve(result);
@@ -157,14 +158,14 @@ class PhaseRun {
   private exhausted = false;
   private backlog = 0;
   private done = false;
-  /** Open loop: the clock that sends requests as they fall due. */
-  private pacer: Pacer | null = null;
   private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
 
   constructor(
     private readonly load: HttpLoad,
+    /** Open loop: the clock that sends as requests fall due (null: closed loop). */
+    private pacer: Pacer | null,
     private readonly slots: readonly Slot[],
     readonly name: string,
     readonly seconds: number,
@@ -186,7 +187,7 @@ class PhaseRun {
       for (const slot of slots) if (!this.sendOn(slot, performance.now())) break;
     } else {
       this.idle.push(...slots);
-      this.pacer = new Pacer(() => this.pump());
+      this.pacer?.run(() => this.pump());
       this.pump();
     }
     if (this.inFlight === 0 && !this.sending) this.complete();

@@ -310,11 +310,12 @@ export class WsLoad {
     for (const [id, at] of this.pushedAt) if (at < olderThan) this.pushedAt.delete(id);
   }
 
-  phase(name: string, seconds: number, rate: number | null): Promise<WsPhase> {
+  async phase(name: string, seconds: number, rate: number | null): Promise<WsPhase> {
     this.throwIfFailed();
     if (this.run !== null) throw new Error('one phase at a time');
+    const pacer = rate === null ? null : await Pacer.start(); // before the phase's clock starts
     return new Promise<WsPhase>((resolve, reject) => {
-      this.run = new WsPhaseRun(this, this.queriers, name, seconds, rate, (result) => {
+      this.run = new WsPhaseRun(this, pacer, this.queriers, name, seconds, rate, (result) => {
         this.run = null;
         if (result instanceof Error) reject(result);
         else resolve(result);
@@ -371,8 +372,6 @@ class WsPhaseRun {
   private sending = true;
   private backlog = 0;
   private done = false;
-  /** Open loop: the clock that sends requests as they fall due. */
-  private pacer: Pacer | null = null;
   private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
@@ -381,6 +380,8 @@ class WsPhaseRun {
 
   constructor(
     private readonly load: WsLoad,
+    /** Open loop: the clock that sends as requests fall due (null: closed loop). */
+    private pacer: Pacer | null,
     private readonly sessions: readonly WsSession[],
     readonly name: string,
     readonly seconds: number,
@@ -402,7 +403,7 @@ class WsPhaseRun {
       const pipeline = this.load.setup.pipeline;
       for (const s of this.sessions) for (let d = 0; d < pipeline; d++) this.sendOn(s, performance.now());
     } else {
-      this.pacer = new Pacer(() => this.pump());
+      this.pacer?.run(() => this.pump());
       this.pump();
     }
   }

@@ -206,11 +206,12 @@ export class WsOrderLoad {
     if (this.failure !== null) throw this.failure;
   }
 
-  phase(name: string, seconds: number, rate: number | null): Promise<WsOrderPhase> {
+  async phase(name: string, seconds: number, rate: number | null): Promise<WsOrderPhase> {
     this.throwIfFailed();
     if (this.run !== null) throw new Error('one phase at a time');
+    const pacer = rate === null ? null : await Pacer.start(); // before the phase's clock starts
     return new Promise<WsOrderPhase>((resolve, reject) => {
-      this.run = new OrderPhaseRun(this, this.sessions, name, seconds, rate, (result) => {
+      this.run = new OrderPhaseRun(this, pacer, this.sessions, name, seconds, rate, (result) => {
         this.run = null;
         if (result instanceof Error) reject(result);
         else resolve(result);
@@ -260,14 +261,14 @@ class OrderPhaseRun {
   private exhausted = false;
   private backlog = 0;
   private done = false;
-  /** Open loop: the clock that sends orders as they fall due (between replies). */
-  private pacer: Pacer | null = null;
   private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
 
   constructor(
     private readonly load: WsOrderLoad,
+    /** Open loop: the clock that sends as requests fall due (null: closed loop). */
+    private pacer: Pacer | null,
     private readonly sessions: readonly OrderSession[],
     readonly name: string,
     readonly seconds: number,
@@ -288,7 +289,7 @@ class OrderPhaseRun {
     this.nextDue = this.startMs;
     this.timers.push(setTimeout(() => this.stopSending(), this.seconds * 1000));
     this.timers.push(setInterval(() => this.tick(), 1000));
-    if (this.rate !== null) this.pacer = new Pacer(() => this.refill());
+    this.pacer?.run(() => this.refill());
     this.refill();
   }
 
