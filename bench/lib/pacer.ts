@@ -49,7 +49,8 @@ export class Pacer {
   static async start(): Promise<Pacer> {
     const pacer = new Pacer();
     const first = waitAsync(pacer.cells, TICKS, 0);
-    if (first.async) await first.value; // the running worker keeps the event loop alive meanwhile
+    const failed = new Promise<never>((_, reject) => pacer.worker.once('error', reject));
+    if (first.async) await Promise.race([first.value, failed]); // the running worker keeps the event loop alive meanwhile
     void pacer.loop();
     return pacer;
   }

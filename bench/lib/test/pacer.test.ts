@@ -1,0 +1,21 @@
+/**
+ * The open loops' clock: it ticks once started, reaches its callback only after run(), and never
+ * after stop(). (How often it ticks is the machine's business: only "many times" is checked.)
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pacer } from '../pacer.js';
+
+test('ticks reach the callback between run() and stop(), not after', async () => {
+  const pacer = await Pacer.start();
+  await sleep(20); // ticks before run() reach no one
+  let ticks = 0;
+  pacer.run(() => ticks++);
+  for (let waited = 0; ticks < 20 && waited < 5_000; waited += 10) await sleep(10);
+  pacer.stop();
+  assert.ok(ticks >= 20, `only ${ticks} ticks in 5 s`);
+  const atStop = ticks;
+  await sleep(50);
+  assert.equal(ticks, atStop, 'no tick after stop()');
+});
