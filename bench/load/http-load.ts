@@ -18,9 +18,9 @@
  */
 import type { Histogram } from 'hdr-histogram-js';
 import { nanosHistogram, summarize, type LatencySummary } from '../lib/latency.js';
-import { Pacer } from '../lib/pacer.js';
 import { HttpConnection } from './http-client.js';
 import { checkOrderReply, type RequestFormatter } from './protocol.js';
+import { PhaseClock } from './phase-clock.js';
 import { count, type Progress } from './progress.js';
 
 /** The order source every request carries (one label: the engine interns sources). */
@@ -98,9 +98,9 @@ export class HttpLoad {
   /** Runs one phase: a closed loop when `rate` is null, else an open loop at `rate` requests/s. */
   async phase(name: string, seconds: number, rate: number | null): Promise<HttpPhase> {
     if (this.run !== null) throw new Error('one phase at a time');
-    const pacer = rate === null ? null : await Pacer.start(); // before the phase's clock starts
+    const clock = await PhaseClock.forRate(rate); // an open loop's pacer ticks before the phase starts
     return new Promise<HttpPhase>((resolve, reject) => {
-      this.run = new PhaseRun(this, pacer, this.slots, name, seconds, rate, (result) => {
+      this.run = new PhaseRun(this, clock, this.slots, name, seconds, rate, (result) => {
         this.run = null;
         if (result instanceof Error) reject(result);
         else resolve(result);
@@ -158,14 +158,12 @@ class PhaseRun {
   private exhausted = false;
   private backlog = 0;
   private done = false;
-  private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
 
   constructor(
     private readonly load: HttpLoad,
-    /** Open loop: the clock that sends as requests fall due (null: closed loop). */
-    private pacer: Pacer | null,
+    private readonly clock: PhaseClock,
     private readonly slots: readonly Slot[],
     readonly name: string,
     readonly seconds: number,
@@ -181,13 +179,11 @@ class PhaseRun {
     this.lastAt = this.startMs;
     this.endMs = this.startMs + this.seconds * 1000;
     this.nextDue = this.startMs;
-    this.timers.push(setTimeout(() => this.stopSending(), this.seconds * 1000));
-    this.timers.push(setInterval(() => this.tick(), 1000));
+    this.clock.start(this.seconds, () => this.stopSending(), () => this.tick(), () => this.pump());
     if (this.rate === null) {
       for (const slot of slots) if (!this.sendOn(slot, performance.now())) break;
     } else {
       this.idle.push(...slots);
-      this.pacer?.run(() => this.pump());
       this.pump();
     }
     if (this.inFlight === 0 && !this.sending) this.complete();
@@ -262,7 +258,7 @@ class PhaseRun {
   private stopSending(): void {
     if (!this.sending) return;
     this.sending = false;
-    this.stopPacer();
+    this.clock.stopTicks();
     if (this.rate !== null) {
       const due = Math.floor((Math.min(performance.now(), this.endMs) - this.startMs) / this.intervalMs) + 1;
       this.backlog = this.exhausted ? 0 : Math.max(0, due - this.k);
@@ -298,14 +294,7 @@ class PhaseRun {
   private cleanup(): void {
     this.done = true;
     this.sending = false;
-    this.stopPacer();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers = [];
-  }
-
-  private stopPacer(): void {
-    this.pacer?.stop();
-    this.pacer = null;
+    this.clock.stop();
   }
 
   private complete(): void {

@@ -17,8 +17,8 @@
 import WebSocket from 'ws';
 import type { Histogram } from 'hdr-histogram-js';
 import { nanosHistogram, summarize, type LatencySummary } from '../lib/latency.js';
-import { Pacer } from '../lib/pacer.js';
 import { checkEnvelope, MalformedReply } from './protocol.js';
+import { PhaseClock } from './phase-clock.js';
 import { count, type Progress } from './progress.js';
 
 const REPLY_TIMEOUT_MS = 15_000;
@@ -313,9 +313,9 @@ export class WsLoad {
   async phase(name: string, seconds: number, rate: number | null): Promise<WsPhase> {
     this.throwIfFailed();
     if (this.run !== null) throw new Error('one phase at a time');
-    const pacer = rate === null ? null : await Pacer.start(); // before the phase's clock starts
+    const clock = await PhaseClock.forRate(rate); // an open loop's pacer ticks before the phase starts
     return new Promise<WsPhase>((resolve, reject) => {
-      this.run = new WsPhaseRun(this, pacer, this.queriers, name, seconds, rate, (result) => {
+      this.run = new WsPhaseRun(this, clock, this.queriers, name, seconds, rate, (result) => {
         this.run = null;
         if (result instanceof Error) reject(result);
         else resolve(result);
@@ -372,7 +372,6 @@ class WsPhaseRun {
   private sending = true;
   private backlog = 0;
   private done = false;
-  private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
   /** Open loop: round-robin position over the sessions. */
@@ -380,8 +379,7 @@ class WsPhaseRun {
 
   constructor(
     private readonly load: WsLoad,
-    /** Open loop: the clock that sends as requests fall due (null: closed loop). */
-    private pacer: Pacer | null,
+    private readonly clock: PhaseClock,
     private readonly sessions: readonly WsSession[],
     readonly name: string,
     readonly seconds: number,
@@ -397,13 +395,11 @@ class WsPhaseRun {
     this.endMs = this.startMs + this.seconds * 1000;
     this.nextDue = this.startMs;
     this.load.beginPhase(this.name);
-    this.timers.push(setTimeout(() => this.stopSending(), this.seconds * 1000));
-    this.timers.push(setInterval(() => this.tick(), 1000));
+    this.clock.start(this.seconds, () => this.stopSending(), () => this.tick(), () => this.pump());
     if (this.rate === null) {
       const pipeline = this.load.setup.pipeline;
       for (const s of this.sessions) for (let d = 0; d < pipeline; d++) this.sendOn(s, performance.now());
     } else {
-      this.pacer?.run(() => this.pump());
       this.pump();
     }
   }
@@ -467,7 +463,7 @@ class WsPhaseRun {
   private stopSending(): void {
     if (!this.sending) return;
     this.sending = false;
-    this.stopPacer();
+    this.clock.stopTicks();
     if (this.rate !== null) {
       const due = Math.floor((this.endMs - this.startMs) / this.intervalMs) + 1;
       this.backlog = Math.max(0, due - this.k);
@@ -499,14 +495,7 @@ class WsPhaseRun {
   private cleanup(): void {
     this.done = true;
     this.sending = false;
-    this.stopPacer();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers = [];
-  }
-
-  private stopPacer(): void {
-    this.pacer?.stop();
-    this.pacer = null;
+    this.clock.stop();
   }
 
   private complete(): void {

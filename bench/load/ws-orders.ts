@@ -27,9 +27,9 @@ import {
   REP_DEAL_STOCK, REP_ERROR, REP_ID, REP_MARKET, REP_OP, REP_ORDER_ID, REPLY_SIZE, REQUEST_SIZE, writeRequest,
 } from '../../gateway/ws/binary.js';
 import { nanosHistogram, summarize, type LatencySummary } from '../lib/latency.js';
-import { Pacer } from '../lib/pacer.js';
 import { SOURCE } from './http-load.js';
 import { checkEnvelope, checkOrderItem, checkOrderReply, MalformedReply, type Checked, type Method, type RequestFormatter } from './protocol.js';
+import { PhaseClock } from './phase-clock.js';
 import { count, type Progress } from './progress.js';
 
 export type OrderEncoding = 'json' | 'batch' | 'binary';
@@ -209,9 +209,9 @@ export class WsOrderLoad {
   async phase(name: string, seconds: number, rate: number | null): Promise<WsOrderPhase> {
     this.throwIfFailed();
     if (this.run !== null) throw new Error('one phase at a time');
-    const pacer = rate === null ? null : await Pacer.start(); // before the phase's clock starts
+    const clock = await PhaseClock.forRate(rate); // an open loop's pacer ticks before the phase starts
     return new Promise<WsOrderPhase>((resolve, reject) => {
-      this.run = new OrderPhaseRun(this, pacer, this.sessions, name, seconds, rate, (result) => {
+      this.run = new OrderPhaseRun(this, clock, this.sessions, name, seconds, rate, (result) => {
         this.run = null;
         if (result instanceof Error) reject(result);
         else resolve(result);
@@ -261,14 +261,12 @@ class OrderPhaseRun {
   private exhausted = false;
   private backlog = 0;
   private done = false;
-  private timers: NodeJS.Timeout[] = [];
   private lastReplies = 0;
   private lastAt = 0;
 
   constructor(
     private readonly load: WsOrderLoad,
-    /** Open loop: the clock that sends as requests fall due (null: closed loop). */
-    private pacer: Pacer | null,
+    private readonly clock: PhaseClock,
     private readonly sessions: readonly OrderSession[],
     readonly name: string,
     readonly seconds: number,
@@ -287,9 +285,7 @@ class OrderPhaseRun {
     this.lastAt = this.startMs;
     this.endMs = this.startMs + this.seconds * 1000;
     this.nextDue = this.startMs;
-    this.timers.push(setTimeout(() => this.stopSending(), this.seconds * 1000));
-    this.timers.push(setInterval(() => this.tick(), 1000));
-    this.pacer?.run(() => this.refill());
+    this.clock.start(this.seconds, () => this.stopSending(), () => this.tick(), () => this.refill());
     this.refill();
   }
 
@@ -517,7 +513,7 @@ class OrderPhaseRun {
   private stopSending(): void {
     if (!this.sending) return;
     this.sending = false;
-    this.stopPacer();
+    this.clock.stopTicks();
     // Orders due but not sent are dropped (their commands are used up: later cancels of them are skipped).
     for (const s of this.sessions) {
       this.outstanding -= s.queued;
@@ -552,14 +548,7 @@ class OrderPhaseRun {
   private cleanup(): void {
     this.done = true;
     this.sending = false;
-    this.stopPacer();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers = [];
-  }
-
-  private stopPacer(): void {
-    this.pacer?.stop();
-    this.pacer = null;
+    this.clock.stop();
   }
 
   private end(): void {
