@@ -410,18 +410,7 @@ function httpResult(report: LoadReport, book: BookState, run: RunInfo): Workload
       journal: run.durability,
       journal_mib: round(run.journalBytes / 2 ** 20, 1),
       fdatasync_us: run.fsyncUs,
-      phase_seconds: round(sat.seconds, 3),
-      put_limit_per_sec: Math.round((sat.byMethod['order.put_limit'] ?? 0) / sat.seconds),
-      ...latencyExtras('saturation_', sat.latency),
-      open_rate: open.rate ?? 0,
-      open_achieved_per_sec: Math.round(open.replies / open.seconds),
-      open_backlog: open.backlog,
-      max_us: open.latency.max_us ?? 0,
-      latency_samples: open.latency.samples,
-      errors: [...errors.values()].reduce((a, b) => a + b, 0),
-      ...errorExtras('', errors),
-      skipped_cancels: sat.skippedCancels + open.skippedCancels,
-      traded_orders: sat.traded + open.traded,
+      ...orderPhaseExtras(sat, open, errors),
       resting_orders: book.resting,
       commands_used: report.position,
       generate_seconds: report.generateSeconds,
@@ -430,6 +419,24 @@ function httpResult(report: LoadReport, book: BookState, run: RunInfo): Workload
       client: 'node:net HTTP/1.1 keep-alive, 1 in flight per connection',
     },
     notes,
+  };
+}
+
+/** The order phases' figures both order-entry workloads report (HTTP and WebSocket): saturation, then the open loop. */
+function orderPhaseExtras(sat: HttpPhase | WsOrderPhase, open: HttpPhase | WsOrderPhase, errors: Map<string, number>): Extra {
+  return {
+    phase_seconds: round(sat.seconds, 3),
+    put_limit_per_sec: Math.round((sat.byMethod['order.put_limit'] ?? 0) / sat.seconds),
+    ...latencyExtras('saturation_', sat.latency),
+    open_rate: open.rate ?? 0,
+    open_achieved_per_sec: Math.round(open.replies / open.seconds),
+    open_backlog: open.backlog,
+    max_us: open.latency.max_us ?? 0,
+    latency_samples: open.latency.samples,
+    errors: [...errors.values()].reduce((a, b) => a + b, 0),
+    ...errorExtras('', errors),
+    skipped_cancels: sat.skippedCancels + open.skippedCancels,
+    traded_orders: sat.traded + open.traded,
   };
 }
 
@@ -476,18 +483,7 @@ function orderEntryResult(name: LoadWorkload, report: LoadReport, run: RunInfo):
     frame_orders: WS_FRAME_ORDERS,
     orders_per_frame: perFrame(sat),
     open_orders_per_frame: perFrame(open),
-    phase_seconds: round(sat.seconds, 3),
-    put_limit_per_sec: Math.round((sat.byMethod['order.put_limit'] ?? 0) / sat.seconds),
-    ...latencyExtras('saturation_', sat.latency),
-    open_rate: open.rate ?? 0,
-    open_achieved_per_sec: Math.round(open.replies / open.seconds),
-    open_backlog: open.backlog,
-    max_us: open.latency.max_us ?? 0,
-    latency_samples: open.latency.samples,
-    errors: [...errors.values()].reduce((a, b) => a + b, 0),
-    ...errorExtras('', errors),
-    skipped_cancels: sat.skippedCancels + open.skippedCancels,
-    traded_orders: sat.traded + open.traded,
+    ...orderPhaseExtras(sat, open, errors),
     ...cpuExtras('', sat.cpu),
     ...cpuExtras('open_', open.cpu),
   };
