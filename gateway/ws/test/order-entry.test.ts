@@ -45,14 +45,19 @@ async function binary(c: WsClient, records: readonly Partial<BinaryRequest>[]): 
   return replies(await c.binary(n));
 }
 
+/** A gateway where user 1 holds 10 BTC and user 2 100,000 BCH, and a client connected to it (not authenticated yet). */
+async function fundedGateway(): Promise<{ g: TestGateway; c: WsClient }> {
+  const g = await startTestGateway({ ws: { max_requests_per_second: 1_000_000, auth: { tokens: TOKENS } } });
+  await g.call('balance.update', [1, 'BTC', 'deposit', 1, '10', {}]);
+  await g.call('balance.update', [2, 'BCH', 'deposit', 2, '100000', {}]);
+  return { g, c: await WsClient.connect(g.port) };
+}
+
 describe('WebSocket order entry (JSON)', TEST, () => {
   let g: TestGateway;
   let c: WsClient;
   before(async () => {
-    g = await startTestGateway({ ws: { max_requests_per_second: 1_000_000, auth: { tokens: TOKENS } } });
-    await g.call('balance.update', [1, 'BTC', 'deposit', 1, '10', {}]);
-    await g.call('balance.update', [2, 'BCH', 'deposit', 2, '100000', {}]);
-    c = await WsClient.connect(g.port);
+    ({ g, c } = await fundedGateway());
   });
   after(async () => {
     await c.close();
@@ -224,10 +229,7 @@ describe('WebSocket order entry (binary records)', TEST, () => {
   let g: TestGateway;
   let c: WsClient;
   before(async () => {
-    g = await startTestGateway({ ws: { max_requests_per_second: 1_000_000, auth: { tokens: TOKENS } } });
-    await g.call('balance.update', [1, 'BTC', 'deposit', 1, '10', {}]);
-    await g.call('balance.update', [2, 'BCH', 'deposit', 2, '100000', {}]);
-    c = await WsClient.connect(g.port);
+    ({ g, c } = await fundedGateway());
   });
   after(async () => {
     await c.close();
