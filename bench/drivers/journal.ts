@@ -16,11 +16,9 @@ import { join } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import { validateConfig } from '../../conf/load.js';
 import type { Config } from '../../conf/schema.js';
-import { BalanceTable } from '../../engine/balance/table.js';
 import { SIDE_ASK, SIDE_BID } from '../../engine/book/order-columns.js';
 import { Code } from '../../engine/codes.js';
 import { Engine } from '../../engine/engine.js';
-import { SharedIds } from '../../engine/ids.js';
 import { readDurableEpoch } from '../../engine/journal/commit-log.js';
 import { byUserModulo, replayJournal, type ReplayStats } from '../../engine/journal/replay.js';
 import { listSegments } from '../../engine/journal/segment-files.js';
@@ -34,7 +32,7 @@ import {
 import { Router } from '../../engine/router/router.js';
 import { stateHash } from '../../engine/journal/state-hash.js';
 import { dealMoney, stockUnits } from '../../engine/money/specs.js';
-import { assignShards } from '../../engine/router/assignment.js';
+import { freshShardEngines } from '../../engine/router/recovery.js';
 import { cpuSecondsSince, TIME0 } from './engine.js';
 
 /** `rounds` appends of `bytes` bytes to a file in `dir`, each followed by fdatasync; latencies (ns) go to `h`. */
@@ -77,18 +75,6 @@ export function journalShape(dir: string): JournalShape {
   return { bytes, segments, frames, epochs: epochs.size };
 }
 
-/** Fresh engines laid out as the router's shards (markets by engine.assignment) over one fresh balance table, as recovery builds them. */
-export function freshShardEngines(config: Readonly<Config>): Engine[] {
-  const table = BalanceTable.allocate(config.engine.max_users, config.assets.length);
-  const ids = SharedIds.allocate(2);
-  const shardOf = assignShards(config);
-  return Array.from({ length: config.engine.shards }, (_, shard) => new Engine(config, {
-    balances: new BalanceTable(table),
-    markets: shardOf.flatMap((s, market) => (s === shard ? [market] : [])),
-    orderIds: new SharedIds(ids, 0),
-    dealIds: new SharedIds(ids, 1),
-  }));
-}
 
 export interface ReplayRun {
   readonly engines: Engine[];

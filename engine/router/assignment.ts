@@ -9,6 +9,11 @@ export function assignShards(config: Readonly<Config>): number[] {
   return config.markets.map((m) => config.engine.assignment[m.name] ?? fnv1a(m.name) % config.engine.shards);
 }
 
+/** The markets `shard` holds (by index), given assignShards()' answer. */
+export function marketsOfShard(shardOfMarket: readonly number[], shard: number): number[] {
+  return shardOfMarket.flatMap((s, market) => (s === shard ? [market] : []));
+}
+
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

@@ -32,7 +32,7 @@ import { writeSnapshotInBackground } from '../journal/snapshot-writer.js';
 import { deleteSegmentsBefore } from '../journal/snapshot.js';
 import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
 import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
-import { assignShards } from './assignment.js';
+import { assignShards, marketsOfShard } from './assignment.js';
 import { CommandWriter } from './command-writer.js';
 import { eventRecordBytes, readEvents, readReply, readRequestId, type CommandReply } from './replies.js';
 
@@ -208,7 +208,7 @@ export class Router {
       const replies = RingBuffer.allocate(config.engine.ring_bytes);
       const init: ShardInit = {
         shard: index, config, ids, commands, replies,
-        markets: router.shardOfMarket.flatMap((shard, market) => (shard === index ? [market] : [])),
+        markets: marketsOfShard(router.shardOfMarket, index),
         balances: router.balances.buffers,
         depth: router.depthBoard.buffers,
         journal: journal === null ? null : journal(index),

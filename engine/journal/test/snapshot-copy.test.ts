@@ -11,11 +11,8 @@ import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { test } from 'node:test';
 import { validateConfig } from '../../../conf/load.js';
-import type { Config } from '../../../conf/schema.js';
-import { BalanceTable } from '../../balance/table.js';
 import { SIDE_ASK, SIDE_BID } from '../../book/order-columns.js';
 import { Engine } from '../../engine.js';
-import { SharedIds } from '../../ids.js';
 import { MAX_EPOCH } from '../format.js';
 import { byUserModulo, replayJournal } from '../replay.js';
 import { decodeSnapshot, encodeSnapshot } from '../snapshot-codec.js';
@@ -25,7 +22,7 @@ import {
 } from '../snapshot.js';
 import { writeSnapshotInBackground } from '../snapshot-writer.js';
 import { stateHash } from '../state-hash.js';
-import { assignShards } from '../../router/assignment.js';
+import { freshShardEngines } from '../../router/recovery.js';
 import { Router } from '../../router/router.js';
 import { BCH, BTC, BTCBCH, COIN, LOT, LTC, LTCBCH, twoShards, WORKER_TEST } from '../../router/test/harness.js';
 import { journalConfig, runJournaled, shardedEngines, singleEngine, tempDir, T0 } from './workload.js';
@@ -87,18 +84,6 @@ test('two shards: raw copies written by the snapshot writer thread while the sha
   for (const w of run.writers) w.close();
 });
 
-/** Fresh engines laid out as the router's shards over one fresh balance table. */
-function routerShards(config: Readonly<Config>): Engine[] {
-  const table = BalanceTable.allocate(config.engine.max_users, config.assets.length);
-  const ids = SharedIds.allocate(2);
-  const shardOf = assignShards(config);
-  return Array.from({ length: config.engine.shards }, (_, shard) => new Engine(config, {
-    balances: new BalanceTable(table),
-    markets: shardOf.flatMap((s, market) => (s === shard ? [market] : [])),
-    orderIds: new SharedIds(ids, 0),
-    dealIds: new SharedIds(ids, 1),
-  }));
-}
 
 test('router.snapshot() while commands flow equals the journal replayed to its epoch', WORKER_TEST, async (t) => {
   const dir = tempDir(t);
@@ -137,16 +122,16 @@ test('router.snapshot() while commands flow equals the journal replayed to its e
   assert.equal(taken.length, 3);
   let previous = '';
   for (const s of taken) {
-    const fromSnapshot = routerShards(config);
+    const fromSnapshot = freshShardEngines(config);
     restoreSnapshot(readSnapshot(s.path), fromSnapshot, byUserModulo(2));
-    const fromJournal = routerShards(config);
+    const fromJournal = freshShardEngines(config);
     replayJournal(dir, fromJournal, { durableEpoch: s.epoch, updateOwner: byUserModulo(2) });
     const hash = stateHash(fromSnapshot, { ids: false });
     assert.equal(hash, stateHash(fromJournal, { ids: false }), `snapshot of epoch ${s.epoch}`);
     assert.notEqual(hash, previous, 'each snapshot holds a newer state');
     previous = hash;
   }
-  const everything = routerShards(config);
+  const everything = freshShardEngines(config);
   replayJournal(dir, everything, { durableEpoch: MAX_EPOCH, updateOwner: byUserModulo(2) });
   assert.notEqual(stateHash(everything, { ids: false }), previous, 'commands ran after the last snapshot');
   assert.ok(everything.some((e) => e.books.some((b) => b !== null && b.orders.size > 0)), 'orders rest');
@@ -166,9 +151,9 @@ test('router.stop() during a snapshot lets it finish: the file is whole, no temp
   assert.deepEqual(files.filter((name) => name.endsWith('.tmp')), [], 'no half-written snapshot');
   const taken = await snapshot;
   assert.ok(files.includes(basename(taken.path)), 'the snapshot was durable when stop() resolved');
-  const restored = routerShards(config);
+  const restored = freshShardEngines(config);
   restoreSnapshot(readSnapshot(taken.path), restored, byUserModulo(2));
-  const replayed = routerShards(config);
+  const replayed = freshShardEngines(config);
   replayJournal(dir, replayed, { durableEpoch: MAX_EPOCH, updateOwner: byUserModulo(2) });
   assert.equal(stateHash(restored, { ids: false }), stateHash(replayed, { ids: false }), 'the snapshot holds every command acknowledged before it');
 });
