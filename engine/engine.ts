@@ -416,6 +416,7 @@ export class Engine {
   private rest(book: OrderBook, taker: OrderView, row: number, level: number): void {
     const o = book.orders;
     const slot = o.allocate();
+    o.guard(slot);
     o.id[slot] = taker.id;
     o.user[slot] = taker.user;
     o.row[slot] = row;

@@ -24,7 +24,10 @@ import { byUserModulo, replayJournal, type ReplayStats } from '../../engine/jour
 import { listSegments } from '../../engine/journal/segment-files.js';
 import { readShardLog } from '../../engine/journal/segment-reader.js';
 import { keyCount } from '../../engine/balance/update-keys.js';
+import { LazyCopy } from '../../engine/journal/lazy-copy.js';
 import { encodeSnapshot } from '../../engine/journal/snapshot-codec.js';
+import { armBalancesCopy, armEngineCopy, balanceCopySpec } from '../../engine/journal/snapshot-copy.js';
+import { finishCopies } from '../../engine/journal/snapshot-writer.js';
 import {
   captureSnapshot, composeSnapshot, CopyBuffers, copyBalances, copyEngine, engineImageOf, namesOf, readSnapshot, restoreSnapshot, writeSnapshot,
   writeSnapshotFile,
@@ -141,13 +144,19 @@ export function buildRestingState(config: Readonly<Config>, orders: number): Res
 }
 
 export interface SnapshotFigures {
-  /** The pause: what a paused shard copies (copyEngine: every book's columns, links, level heads, key-log mark, labels, ids), into buffers a previous snapshot used. */
+  /** The pause, a shard's part: armEngineCopy (every book's lazy copy armed, level heads, key-log mark, labels, ids). */
   readonly pauseBooksMs: number;
-  /** The pause, the router's part: the balance table's cells and row → user map (copyBalances), likewise. */
+  /** The pause, the router's part: armBalancesCopy (the balance table's lazy copy armed). */
   readonly pauseBalancesMs: number;
-  /** The same copies into new buffers (the first snapshot of a process: a page fault per 4 KiB). */
-  readonly firstPauseBooksMs: number;
-  readonly firstPauseBalancesMs: number;
+  /** For comparison, what the pause took when it copied everything at once (copyEngine + copyBalances, into paged-in buffers). */
+  readonly eagerCopyMs: number;
+  /** Chunks the engine copied itself (guards: slots and rows it changed before the writer copied them), and all chunks. */
+  readonly guardChunks: number;
+  readonly chunks: number;
+  /** The churn after the copy was armed, with the guards on (wall time). */
+  readonly churnMs: number;
+  /** Background: the rest of the lazy copies (finishCopies), as the writer thread does first. */
+  readonly finishMs: number;
   /** Background: the book-ordered image from the copies (one walk per book, columns gathered). */
   readonly deriveMs: number;
   /** Background: the file's bytes (encodeSnapshot). */
@@ -169,35 +178,46 @@ export interface SnapshotFigures {
 
 /**
  * Takes a snapshot of `engine` (as built by buildRestingState, `orders` orders) into `dir` the way
- * router.snapshot() does, each step timed: the raw copies (the pause; twice, the first into new
- * buffers, the second into the same ones as every later snapshot does), then — after the engine has
- * gone on changing: `churn` cancels, deposits for new users and new orders in the freed slots —
- * the image derived from the copies, encoded and written (the background part). Reads the file back
- * into a fresh engine and checks its state hash against the engine's at the copy.
+ * router.snapshot() does, each step timed: the pause (the lazy copies armed: armEngineCopy,
+ * armBalancesCopy), then `churn` cancels, deposits for new users and new orders in the freed
+ * slots while the copies are armed (the guards copy what the churn changes), then the background
+ * part: the rest of the copies, the image derived from them, encoded and written. Reads the file
+ * back into a fresh engine and checks its state hash against the engine's at the pause. The copy
+ * buffers are paged in first (an eager copy into them, also timed: the pause before lazy copies).
  */
 export function measureSnapshot(engine: Engine, config: Readonly<Config>, dir: string, orders: number, churn = 10_000): SnapshotFigures {
   const ms = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e6;
   const atCopy = stateHash([engine]);
   const engineBuffers = new CopyBuffers();
   const tableBuffers = new CopyBuffers();
+  copyEngine(engine, engineBuffers); // pages the buffers in, as a shard and the router do ahead of a snapshot
+  copyBalances(engine.balances, tableBuffers);
   let t = process.hrtime.bigint();
   copyEngine(engine, engineBuffers);
-  const firstPauseBooksMs = ms(t);
-  t = process.hrtime.bigint();
   copyBalances(engine.balances, tableBuffers);
-  const firstPauseBalancesMs = ms(t);
+  const eagerCopyMs = ms(t);
+  const balanceCopy = new LazyCopy(balanceCopySpec(engine.balances, tableBuffers));
+  engine.balances.lazyCopy = balanceCopy;
+
   const cpu = process.cpuUsage();
   t = process.hrtime.bigint();
-  const copy = copyEngine(engine, engineBuffers);
+  const copy = armEngineCopy(engine, engineBuffers);
   const pauseBooksMs = ms(t);
   t = process.hrtime.bigint();
-  const balances = copyBalances(engine.balances, tableBuffers);
+  const balances = armBalancesCopy(engine.balances, balanceCopy, tableBuffers);
   const pauseBalancesMs = ms(t);
   let cpuSeconds = cpuSecondsSince(cpu);
 
+  t = process.hrtime.bigint();
   const changedAfter = churnRestingState(engine, config, orders, churn);
+  const churnMs = ms(t);
+  const lazies = [balanceCopy, ...copy.pending.map((spec) => new LazyCopy(spec))];
+  const guardChunks = lazies.reduce((n, lazy) => n + lazy.chunksCopied, 0);
 
   const background = process.cpuUsage();
+  t = process.hrtime.bigint();
+  const finished = finishCopies({ parts: [copy], pending: [balanceCopy.spec] });
+  const finishMs = ms(t);
   t = process.hrtime.bigint();
   const image = composeSnapshot(1, namesOf(engine.specs), balances, [engineImageOf(copy)]);
   const deriveMs = ms(t);
@@ -216,10 +236,10 @@ export function measureSnapshot(engine: Engine, config: Readonly<Config>, dir: s
   t = process.hrtime.bigint();
   restoreSnapshot(read, [fresh]);
   const restoreMs = ms(t);
-  if (stateHash([fresh]) !== atCopy) throw new Error('snapshot: the restored state differs from the state at the copy (state hash)');
-  if (atCopy === stateHash([engine])) throw new Error('snapshot: the churn after the copy changed nothing');
+  if (stateHash([fresh]) !== atCopy) throw new Error('snapshot: the restored state differs from the state at the pause (state hash)');
+  if (atCopy === stateHash([engine])) throw new Error('snapshot: the churn after the pause changed nothing');
   return {
-    pauseBooksMs, pauseBalancesMs, firstPauseBooksMs, firstPauseBalancesMs, deriveMs, encodeMs, writeMs, bytes, readMs, restoreMs, cpuSeconds,
+    pauseBooksMs, pauseBalancesMs, eagerCopyMs, guardChunks, chunks: guardChunks + finished, churnMs, finishMs, deriveMs, encodeMs, writeMs, bytes, readMs, restoreMs, cpuSeconds,
     balanceRows: image.balances.users.length, updateKeys: keyCount(image.updateKeys), changedAfter,
   };
 }

@@ -329,11 +329,10 @@ async function measureSnapshotWorkload(root: string, options: SuiteOptions): Pro
   mkdirSync(dir);
   const f = measureSnapshot(state.engine, config, dir, state.orders, SNAPSHOT_CHURN);
   const pauseMs = f.pauseBooksMs + f.pauseBalancesMs;
-  const backgroundMs = f.deriveMs + f.encodeMs + f.writeMs;
-  const firstPauseMs = f.firstPauseBooksMs + f.firstPauseBalancesMs;
-  log(`journal: snapshot — ${count(f.bytes)} bytes; pause ${pauseMs.toFixed(1)} ms (books ${f.pauseBooksMs.toFixed(1)}, balances ${f.pauseBalancesMs.toFixed(1)}; ` +
-    `first snapshot, new buffers: ${firstPauseMs.toFixed(1)}), ` +
-    `background ${backgroundMs.toFixed(0)} ms (derive ${f.deriveMs.toFixed(0)}, encode ${f.encodeMs.toFixed(0)}, write ${f.writeMs.toFixed(0)}), read ${f.readMs.toFixed(0)} ms, restore ${f.restoreMs.toFixed(0)} ms`);
+  const backgroundMs = f.finishMs + f.deriveMs + f.encodeMs + f.writeMs;
+  log(`journal: snapshot — ${count(f.bytes)} bytes; pause ${pauseMs.toFixed(2)} ms (books ${f.pauseBooksMs.toFixed(2)}, balances ${f.pauseBalancesMs.toFixed(2)}; ` +
+    `copying everything at once instead: ${f.eagerCopyMs.toFixed(1)}), churn with the copy armed ${f.churnMs.toFixed(0)} ms (${count(f.guardChunks)} of ${count(f.chunks)} chunks copied by guards), ` +
+    `background ${backgroundMs.toFixed(0)} ms (copy ${f.finishMs.toFixed(0)}, derive ${f.deriveMs.toFixed(0)}, encode ${f.encodeMs.toFixed(0)}, write ${f.writeMs.toFixed(0)}), read ${f.readMs.toFixed(0)} ms, restore ${f.restoreMs.toFixed(0)} ms`);
   const shards = options.shards ?? 1;
   log(`journal: snapshot — the same state through a Router (${shards} shard${shards === 1 ? '' : 's'}, journal fsync): ${SNAPSHOT_ROUNDS} router.snapshot() under a place/cancel trader`);
   const routerDir = join(root, 'snapshot-router');
@@ -369,8 +368,12 @@ async function measureSnapshotWorkload(root: string, options: SuiteOptions): Pro
       pause_ms: round(pauseMs, 2),
       pause_books_ms: round(f.pauseBooksMs, 2),
       pause_balances_ms: round(f.pauseBalancesMs, 2),
-      first_pause_ms: round(f.firstPauseBooksMs + f.firstPauseBalancesMs, 2),
+      eager_copy_ms: round(f.eagerCopyMs, 2),
+      guard_chunks: f.guardChunks,
+      chunks: f.chunks,
+      churn_ms: round(f.churnMs, 1),
       background_ms: round(backgroundMs, 1),
+      finish_copy_ms: round(f.finishMs, 1),
       derive_ms: round(f.deriveMs, 1),
       encode_ms: round(f.encodeMs, 1),
       write_ms: round(f.writeMs, 1),
@@ -389,17 +392,18 @@ async function measureSnapshotWorkload(root: string, options: SuiteOptions): Pro
     },
     notes: [
       `snapshot figures: ${count(state.orders)} resting orders, ${count(f.balanceRows)} balance rows, ${count(f.updateKeys)} balance.update keys → ` +
-        `${count(f.bytes)} bytes; pause ${pauseMs.toFixed(1)} ms (raw copies: books ${f.pauseBooksMs.toFixed(1)} ms in the shard, balances ` +
-        `${f.pauseBalancesMs.toFixed(1)} ms in the router; ${firstPauseMs.toFixed(1)} ms for a process's first snapshot, into new buffers), background ${backgroundMs.toFixed(0)} ms (book order ${f.deriveMs.toFixed(0)}, encode ` +
+        `${count(f.bytes)} bytes; pause ${pauseMs.toFixed(2)} ms (lazy copies armed: books ${f.pauseBooksMs.toFixed(2)} ms in the shard, balances ` +
+        `${f.pauseBalancesMs.toFixed(2)} ms in the router; copying everything in the pause took ${f.eagerCopyMs.toFixed(1)} ms), ${count(f.changedAfter)} commands after the pause ` +
+        `(${count(f.guardChunks)} of ${count(f.chunks)} chunks copied by their guards), background ${backgroundMs.toFixed(0)} ms (the rest of the copy ${f.finishMs.toFixed(0)}, book order ${f.deriveMs.toFixed(0)}, encode ` +
         `${f.encodeMs.toFixed(0)}, write + fdatasync + rename ${f.writeMs.toFixed(0)}), read + decode ${f.readMs.toFixed(0)} ms, restore ${f.restoreMs.toFixed(0)} ms`,
       `snapshot through the router (${shards} shard${shards === 1 ? '' : 's'}): pause ${rounds.map((x) => x.pauseMs.toFixed(1)).join(' / ')} ms (request → resume), ` +
         `background ${rounds.map((x) => x.writeMs.toFixed(0)).join(' / ')} ms on the writer thread; a one-in-flight place/cancel trader got ` +
         `${rounds.map((x) => x.commandsDuring).join(' / ')} acknowledgements during the snapshots, the slowest ${rounds.map((x) => x.maxLatencyMs.toFixed(1)).join(' / ')} ms ` +
         `(${r.maxLatencyOutsideMs.toFixed(1)} ms outside them)`,
       'method (journal snapshot): one engine with every default market, each of 1,000,000 users funded by one balance.update and owning one resting ' +
-        'limit order (≈1,000 price levels per side per market), built directly through Engine; the pause = copyEngine + copyBalances ' +
-        '(engine/journal/snapshot-copy.ts: TypedArray copies into CopyBuffers; once into new buffers, then timed again into the same ones), then ' + count(SNAPSHOT_CHURN * 3) + ' commands change the engine (cancels, deposits of new ' +
-        'users, orders in the freed slots), then the background part timed step by step as the writer thread runs it (engineImageOf + composeSnapshot, ' +
+        'limit order (≈1,000 price levels per side per market), built directly through Engine; the pause = armEngineCopy + armBalancesCopy ' +
+        '(engine/journal/snapshot-copy.ts, lazy-copy.ts: copies armed, chunks copied later), then ' + count(SNAPSHOT_CHURN * 3) + ' commands change the engine (cancels, deposits of new ' +
+        'users, orders in the freed slots; the guards copy the chunks they change first), then the background part timed step by step as the writer thread runs it (finishCopies, engineImageOf + composeSnapshot, ' +
         'encodeSnapshot, writeSnapshotFile); checked: the state hash of the file restored into a fresh engine equals the engine\'s at the copy. ' +
         'Router: that state as a journal\'s snapshot, Router.start on it (recovery), then router.snapshot() ' + SNAPSHOT_ROUNDS + ' times, 0.3 s apart',
     ],

@@ -11,11 +11,16 @@
  *    instant, to any reader (readers take the lock too);
  *  - settlement spends frozen funds its own orders reserved and credits the other side.
  *
+ * Snapshots copy the cells lazily while the shards go on (journal/lazy-copy.ts): every method
+ * that changes a row guards it first (`guard`), which copies the row's chunk if a copy is under
+ * way and has not reached it.
+ *
  * Overflow: `supply[asset]` is the sum of every balance of that asset (fee account included).
  * Trading moves money but never changes it; deposits are refused when they would take it past
  * INT64_MAX. Every balance is at most its asset's supply, so no cell and no sum can overflow.
  */
 import { addInt64, unitsAt } from '../book/int64-words.js';
+import type { LazyCopy } from '../journal/lazy-copy.js';
 import type { DeltaLog } from './delta-log.js';
 import { UserIndex, type UserIndexBuffers } from './user-index.js';
 
@@ -46,6 +51,8 @@ export class BalanceTable {
   readonly supply: BigInt64Array;
   /** When set, every change made through this instance is also added here (for the journal). */
   deltas: DeltaLog | null = null;
+  /** The snapshot copy of the cells and row → user map shared by every thread, or null (no journal). */
+  lazyCopy: LazyCopy | null = null;
   private readonly words: Uint32Array;
   private readonly locks: Int32Array;
 
@@ -103,6 +110,7 @@ export class BalanceTable {
       if (next > INT64_MAX) return false;
       if (Atomics.compareExchange(this.supply, asset, old, next) === old) break;
     }
+    this.guard(row);
     const at = this.cell(row, asset);
     this.lock(row);
     this.cells[at] = this.cells[at]! + units;
@@ -113,6 +121,7 @@ export class BalanceTable {
 
   /** Takes money out of the system (a withdrawal). False, changing nothing, when available is short. */
   withdraw(row: number, asset: number, units: bigint): boolean {
+    this.guard(row);
     const at = this.cell(row, asset);
     this.lock(row);
     const ok = this.cells[at]! >= units;
@@ -127,6 +136,7 @@ export class BalanceTable {
   /** available → frozen. False, changing nothing, when available is short. */
   reserve(row: number, asset: number, units: bigint): boolean {
     if (units <= MAX_SAFE) return this.reserveUnits(row, asset, Number(units));
+    this.guard(row);
     const at = this.cell(row, asset);
     this.lock(row);
     const ok = this.cells[at]! >= units;
@@ -141,6 +151,7 @@ export class BalanceTable {
 
   /** reserve() of a non-negative safe integer number of units. */
   reserveUnits(row: number, asset: number, units: number): boolean {
+    this.guard(row);
     const at = this.cell(row, asset);
     this.lock(row);
     const ok = this.atLeast(at, units);
@@ -159,6 +170,7 @@ export class BalanceTable {
       this.releaseUnits(row, asset, Number(units));
       return;
     }
+    this.guard(row);
     const at = this.cell(row, asset);
     this.lock(row);
     this.cells[at + 1] = this.cells[at + 1]! - units;
@@ -168,6 +180,7 @@ export class BalanceTable {
   }
 
   releaseUnits(row: number, asset: number, units: number): void {
+    this.guard(row);
     const at = this.cell(row, asset);
     this.lock(row);
     addInt64(this.cells, this.words, at + 1, -units);
@@ -192,6 +205,7 @@ export class BalanceTable {
       this.spendFrozenUnits(row, asset, Number(units));
       return;
     }
+    this.guard(row);
     const at = this.cell(row, asset) + 1;
     this.lock(row);
     this.cells[at] = this.cells[at]! - units;
@@ -200,6 +214,7 @@ export class BalanceTable {
   }
 
   spendFrozenUnits(row: number, asset: number, units: number): void {
+    this.guard(row);
     this.lock(row);
     addInt64(this.cells, this.words, this.cell(row, asset) + 1, -units);
     this.unlock(row);
@@ -212,6 +227,7 @@ export class BalanceTable {
       this.creditUnits(row, asset, Number(units));
       return;
     }
+    this.guard(row);
     const at = this.cell(row, asset);
     this.lock(row);
     this.cells[at] = this.cells[at]! + units;
@@ -220,6 +236,7 @@ export class BalanceTable {
   }
 
   creditUnits(row: number, asset: number, units: number): void {
+    this.guard(row);
     this.lock(row);
     addInt64(this.cells, this.words, this.cell(row, asset), units);
     this.unlock(row);
@@ -231,6 +248,7 @@ export class BalanceTable {
    * frozen funds, `received` units of `receivedAsset` arrive in its available balance.
    */
   settleUnits(row: number, paidAsset: number, paid: number, receivedAsset: number, received: number): void {
+    this.guard(row);
     this.lock(row);
     if (paid !== 0) addInt64(this.cells, this.words, this.cell(row, paidAsset) + 1, -paid);
     if (received !== 0) addInt64(this.cells, this.words, this.cell(row, receivedAsset), received);
@@ -249,6 +267,12 @@ export class BalanceTable {
     const high = this.words[at * 2 + 1]! | 0;
     if (high > -HIGH_LIMIT && high < HIGH_LIMIT) return high * TWO_32 + this.words[at * 2]! >= units;
     return this.cells[at]! >= BigInt(units);
+  }
+
+  /** Before changing a row: a snapshot copy under way copies the row's chunk first. */
+  private guard(row: number): void {
+    const lazy = this.lazyCopy;
+    if (lazy !== null && row < lazy.guardBelow) lazy.ensure(row);
   }
 
   private lock(row: number): void {

@@ -52,6 +52,8 @@ export class OrderBook {
     const links = o.links;
     const at = slot * LINK_STRIDE;
     const tail = levels.tail[level]!;
+    o.guard(slot);
+    if (tail !== NIL) o.guard(tail);
     links[at + LINK_LEVEL] = level;
     links[at + LINK_PREV] = tail;
     o.next[slot] = NIL;
@@ -75,6 +77,7 @@ export class OrderBook {
   /** A resting order traded `lots`: keeps the level's total in step with the order's left. */
   reduce(slot: number, lots: number): void {
     const o = this.orders;
+    o.guard(slot);
     o.left[slot] = o.left[slot]! - lots;
     const levels = this.levels(o.side[slot]!);
     const level = o.links[slot * LINK_STRIDE + LINK_LEVEL]!;
@@ -91,7 +94,10 @@ export class OrderBook {
     const prev = links[at + LINK_PREV]!;
     const next = o.next[slot]!;
     if (prev === NIL) levels.head[level] = next;
-    else o.next[prev] = next;
+    else {
+      o.guard(prev);
+      o.next[prev] = next;
+    }
     if (next === NIL) levels.tail[level] = prev;
     else links[next * LINK_STRIDE + LINK_PREV] = prev;
     levels.total[level] = levels.total[level]! - o.left[slot]!;
@@ -106,7 +112,7 @@ export class OrderBook {
     else links[userPrev * LINK_STRIDE + LINK_USER_NEXT] = userNext;
     if (userNext !== NIL) links[userNext * LINK_STRIDE + LINK_USER_PREV] = userPrev;
     this.userCount[row] = this.userCount[row]! - 1;
-    o.free(slot);
+    o.free(slot); // guards the slot
   }
 
   /** Number of pending orders in this book of the user at balance-table `row`. */

@@ -1,7 +1,13 @@
 /**
  * Resting orders of one book as struct-of-arrays columns, preallocated, with a free list of slots.
  * A slot is a row in every column; NIL marks "no slot" in every link column.
+ *
+ * The columns a snapshot copies live in SharedArrayBuffers, so that the snapshot writer's thread
+ * can copy them while the shard goes on matching (journal/lazy-copy.ts); whoever changes one of
+ * them must call guard(slot) first.
  */
+import type { LazyCopy } from '../journal/lazy-copy.js';
+
 export const NIL = -1;
 
 export const SIDE_ASK = 1;
@@ -55,6 +61,12 @@ export class OrderColumns {
    */
   readonly links: Int32Array;
 
+  /**
+   * The snapshot copy of these columns that the shard armed last (journal/snapshot-copy.ts
+   * armEngineCopy), or null: see guard().
+   */
+  lazyCopy: LazyCopy | null = null;
+
   private freeHead: number;
   private used: number;
   /** Slots ever handed out: every slot in use is below it (the free list starts in slot order). */
@@ -62,31 +74,41 @@ export class OrderColumns {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.id = new Float64Array(capacity);
-    this.user = new Uint32Array(capacity);
+    const shared = (bytesPerElement: number): SharedArrayBuffer => new SharedArrayBuffer(capacity * bytesPerElement);
+    this.id = new Float64Array(shared(8));
+    this.user = new Uint32Array(shared(4));
     this.row = new Int32Array(capacity);
-    this.side = new Uint8Array(capacity);
-    this.price = new Float64Array(capacity);
-    this.amount = new Float64Array(capacity);
-    this.left = new Float64Array(capacity);
-    this.dealStock = new Float64Array(capacity);
-    this.takerFee = new Float64Array(capacity);
-    this.makerFee = new Float64Array(capacity);
-    this.freeze = new BigInt64Array(capacity);
-    this.dealMoney = new BigInt64Array(capacity);
-    this.dealFee = new BigInt64Array(capacity);
+    this.side = new Uint8Array(shared(1));
+    this.price = new Float64Array(shared(8));
+    this.amount = new Float64Array(shared(8));
+    this.left = new Float64Array(shared(8));
+    this.dealStock = new Float64Array(shared(8));
+    this.takerFee = new Float64Array(shared(8));
+    this.makerFee = new Float64Array(shared(8));
+    this.freeze = new BigInt64Array(shared(8));
+    this.dealMoney = new BigInt64Array(shared(8));
+    this.dealFee = new BigInt64Array(shared(8));
     this.freezeWords = new Uint32Array(this.freeze.buffer);
     this.dealMoneyWords = new Uint32Array(this.dealMoney.buffer);
     this.dealFeeWords = new Uint32Array(this.dealFee.buffer);
-    this.ctime = new Float64Array(capacity);
-    this.mtime = new Float64Array(capacity);
-    this.source = new Int32Array(capacity);
-    this.next = new Int32Array(capacity);
+    this.ctime = new Float64Array(shared(8));
+    this.mtime = new Float64Array(shared(8));
+    this.source = new Int32Array(shared(4));
+    this.next = new Int32Array(shared(4));
     this.links = new Int32Array(capacity * LINK_STRIDE);
     for (let i = 0; i < capacity; i++) this.next[i] = i + 1 < capacity ? i + 1 : NIL;
     this.freeHead = capacity > 0 ? 0 : NIL;
     this.used = 0;
     this.touched = 0;
+  }
+
+  /**
+   * Call before changing any column a snapshot copies (every column but `row` and `links`) of
+   * `slot`: while a snapshot copy is under way, the slot's chunk is copied first.
+   */
+  guard(slot: number): void {
+    const lazy = this.lazyCopy;
+    if (lazy !== null && slot < lazy.guardBelow) lazy.ensure(slot);
   }
 
   /** The next older pending order of the same user in this book, or NIL. */
@@ -115,6 +137,7 @@ export class OrderColumns {
   }
 
   free(slot: number): void {
+    this.guard(slot);
     this.next[slot] = this.freeHead;
     this.freeHead = slot;
     this.used--;

@@ -163,6 +163,7 @@ export class Matcher {
    */
   private trade(book: OrderBook, spec: MarketSpec, taker: OrderView, slot: number, price: number, lots: number): void {
     const orders = book.orders;
+    orders.guard(slot); // the maker's columns change below and in makerDone
     const time = taker.ctime;
     const takerIsAsk = taker.side === SIDE_ASK;
     const makerRate = orders.makerFee[slot]!;
@@ -219,6 +220,7 @@ export class Matcher {
   /** trade() in bigint, for deals whose amounts do not all fit the double fast path. */
   private tradeBig(book: OrderBook, spec: MarketSpec, taker: OrderView, slot: number, price: number, lots: number): void {
     const orders = book.orders;
+    orders.guard(slot);
     const time = taker.ctime;
     const balances = this.balances;
     const stock = spec.stock.index;

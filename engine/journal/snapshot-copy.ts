@@ -1,6 +1,6 @@
 /**
- * What a snapshot copies while the shards are paused: raw typed arrays, one memcpy each, nothing
- * walked or encoded (that happens later, on another thread: snapshot-image.ts engineImageOf).
+ * What a snapshot copies of the state at an epoch boundary: raw typed arrays, nothing walked or
+ * encoded (that happens later, on another thread: snapshot-image.ts engineImageOf).
  *
  *   copyEngine(engine)   per book: every order column over slots [0, highWater) and the FIFO links,
  *                        each side's level heads best first (O(price levels)); the source labels;
@@ -8,21 +8,31 @@
  *                        copied, the log only grows); the id counters
  *   copyBalances(table)  the cells and the row → user map of the rows in use
  *
+ * Both copy at once (one memcpy per array: tests, tools, single-threaded captures). The router's
+ * snapshots pause the shards only to arm the same copies lazily (lazy-copy.ts), in O(chunks):
+ *   armEngineCopy(engine, into)      a shard, for its books (the rest as copyEngine, taken now)
+ *   armBalancesCopy(table, lazy, into)  the router, for the balance table (balanceCopySpec)
+ * and the snapshot writer's thread copies the chunks (finishCopies) while matching goes on; the
+ * book and balance code guards each slot and row before changing it (OrderColumns.guard,
+ * BalanceTable's guard), copying its chunk first if the writer has not reached it yet.
+ *
  * Where the copies go: without CopyBuffers, fresh arrays. With CopyBuffers (what shards and the
  * router keep), SharedArrayBuffers sized for the structure's capacity, kept and reused by every
  * snapshot, and paged in ahead of need outside the pause (warmEngineBuffers between a shard's
  * batches, warmBalanceBuffers by the router before it asks for the pause): a memcpy into memory
  * that is already mapped runs at memory speed, while fresh memory first takes a page fault per
  * 4 KiB (measured here: 64 MB in ~10 ms against ~60 ms). Pages more than a quarter past the part
- * in use stay untouched (virtual memory only). Being shared, the copies reach the writer thread
- * without a second copy; the owner must not copy into them again before that writer is done (the
- * router takes one snapshot at a time).
+ * in use stay untouched (virtual memory only), and so does the part a lazy copy is armed over
+ * (CopyBuffers.copying). Being shared, the copies reach the writer thread without a second copy;
+ * the owner must not copy into them again before that writer is done (the router takes one
+ * snapshot at a time).
  */
 import type { BalanceTable } from '../balance/table.js';
 import type { EncodedKeys } from '../balance/update-keys.js';
 import type { OrderBook } from '../book/order-book.js';
 import type { PriceLevels } from '../book/price-levels.js';
 import type { Engine } from '../engine.js';
+import { CHUNK_SHIFT, LazyCopy, lazyCopyState, type LazyColumn, type LazyCopySpec } from './lazy-copy.js';
 import type { BalancesImage, OrderFieldColumns } from './snapshot-image.js';
 
 /** One book as copied: columns indexed by slot (length = the book's high-water mark). */
@@ -44,6 +54,8 @@ export interface EngineCopy {
   readonly updateKeys: EncodedKeys;
   readonly nextOrderId: number;
   readonly nextDealId: number;
+  /** Lazy copies (armEngineCopy) the books' columns become whole only once finished; none for copyEngine. */
+  readonly pending: readonly LazyCopySpec[];
 }
 
 type Column = Float64Array | Uint32Array | Uint8Array | Int32Array | BigInt64Array;
@@ -64,6 +76,7 @@ export class CopyBuffers {
   private readonly kept = new Map<string, Kept>();
   /** Per structure (a book's market, or -1 for the balance table): elements every buffer of it is warm to. */
   private readonly warmedTo = new Map<number, number>();
+  private readonly states = new Map<string, Int32Array>();
 
   /** Copies from[0, n) into the buffer kept as `key` (made for `capacity` elements on first use); returns the copy. */
   copy<T extends Column>(key: string, from: T, n: number, capacity: number): T {
@@ -87,6 +100,31 @@ export class CopyBuffers {
     const used = to - kept.touched;
     kept.touched = to;
     return budget - used;
+  }
+
+  /** The buffer kept as `key` (made for `capacity` elements on first use) as a whole array of `like`'s type. */
+  whole<T extends Column>(key: string, like: T, capacity: number): T {
+    const kept = this.take(key, capacity * like.BYTES_PER_ELEMENT);
+    return new (like.constructor as new (buffer: SharedArrayBuffer, at: number, length: number) => T)(kept.buffer, 0, capacity);
+  }
+
+  /**
+   * A lazy copy armed over the first `bytes` of the buffer kept as `key`: warm() must leave them
+   * alone (the copy writes them, maybe on another thread while the owner warms between batches).
+   */
+  copying(key: string, bytes: number): void {
+    const kept = this.take(key, bytes);
+    kept.touched = Math.max(kept.touched, bytes);
+  }
+
+  /** The lazy-copy state kept as `key` (lazy-copy.ts), made for up to `maxUnits` units in chunks of 2^shift on first use. */
+  lazyState(key: string, maxUnits: number, shift: number): Int32Array {
+    let state = this.states.get(key);
+    if (state === undefined) {
+      state = lazyCopyState(maxUnits, shift);
+      this.states.set(key, state);
+    }
+    return state;
   }
 
   /** Elements the buffers of structure `id` are all warm to. */
@@ -138,11 +176,23 @@ export function reserveEngineBuffers(engine: Engine, into: CopyBuffers): void {
   });
 }
 
-/** As reserveEngineBuffers, for the balance table's copy buffers (the router's). */
-export function reserveBalanceBuffers(table: BalanceTable, into: CopyBuffers): void {
+/**
+ * The balance table's lazy copy (its cells and row → user map, by row) into `into`'s buffers, which
+ * it allocates (call it at start-up, as reserveEngineBuffers). Made once by the router; every
+ * thread's BalanceTable gets a LazyCopy over it (shared memory), the router arms it in each pause.
+ */
+export function balanceCopySpec(table: BalanceTable, into: CopyBuffers, shift = CHUNK_SHIFT): LazyCopySpec {
   const maxRows = table.users.maxUsers;
-  into.reserve('users', maxRows * 4);
-  into.reserve('cells', maxRows * table.assetCount * 2 * 8);
+  const perRow = table.assetCount * 2;
+  const users = table.users.rowUserIds(maxRows);
+  return {
+    columns: [
+      { from: table.cells, to: into.whole('cells', table.cells, maxRows * perRow), per: perRow },
+      { from: users, to: into.whole('users', users, maxRows), per: 1 },
+    ],
+    state: into.lazyState('balances', maxRows, shift),
+    shift,
+  };
 }
 
 /**
@@ -194,11 +244,67 @@ function copyOf<T extends Column>(into: CopyBuffers | null, key: string, from: T
 export function copyEngine(engine: Engine, into: CopyBuffers | null = null): EngineCopy {
   const books: BookCopy[] = [];
   engine.books.forEach((book, market) => {
-    if (book !== null) books.push(copyBook(book, market, into));
+    if (book === null) return;
+    const o = book.orders;
+    books.push(copyBook(book, market, (name, from) => copyOf(into, `${market}.${name}`, from, o.highWater, o.capacity)));
   });
+  return { books, sources: sourcesOf(engine), updateKeys: engine.encodedUpdateKeys(), nextOrderId: engine.nextOrderId, nextDealId: engine.nextDealId, pending: [] };
+}
+
+/**
+ * In a snapshot pause (a shard between batches, every shard paused): what copyEngine copies, but
+ * each book's columns lazily (lazy-copy.ts: armed here in O(chunks), copied chunk by chunk by the
+ * snapshot writer's thread, and by this shard before it changes a slot not copied yet). The level
+ * heads, labels, key-log mark and ids are taken now (O(price levels + books)). The books' arrays
+ * in the result hold the state of now once every spec in `pending` is finished.
+ */
+export function armEngineCopy(engine: Engine, into: CopyBuffers, shift = CHUNK_SHIFT): EngineCopy {
+  const books: BookCopy[] = [];
+  const pending: LazyCopySpec[] = [];
+  engine.books.forEach((book, market) => {
+    if (book === null) return;
+    const o = book.orders;
+    const n = o.highWater;
+    const columns: LazyColumn[] = [];
+    books.push(copyBook(book, market, (name, from) => {
+      const key = `${market}.${name}`;
+      const to = into.whole(key, from, o.capacity);
+      into.copying(key, n * from.BYTES_PER_ELEMENT);
+      columns.push({ from, to, per: 1 });
+      return to.subarray(0, n) as typeof from;
+    }));
+    const spec: LazyCopySpec = { columns, state: into.lazyState(`${market}`, o.capacity, shift), shift };
+    const lazy = new LazyCopy(spec);
+    lazy.arm(n);
+    o.lazyCopy = lazy;
+    pending.push(spec);
+  });
+  return { books, sources: sourcesOf(engine), updateKeys: engine.encodedUpdateKeys(), nextOrderId: engine.nextOrderId, nextDealId: engine.nextDealId, pending };
+}
+
+function sourcesOf(engine: Engine): string[] {
   const sources: string[] = [];
   for (let id = 0; id < engine.sourceCount; id++) sources.push(engine.sourceName(id));
-  return { books, sources, updateKeys: engine.encodedUpdateKeys(), nextOrderId: engine.nextOrderId, nextDealId: engine.nextDealId };
+  return sources;
+}
+
+/**
+ * In a snapshot pause (the router, every shard paused): arms the balance table's lazy copy (made
+ * by balanceCopySpec over `into`) at the rows in use. The image's arrays hold the table of now once `lazy` is
+ * finished (the snapshot writer does it; shards copy a row's chunk before they change the row).
+ */
+export function armBalancesCopy(table: BalanceTable, lazy: LazyCopy, into: CopyBuffers): BalancesImage {
+  const rows = table.users.size;
+  const [cells, users] = lazy.spec.columns;
+  if (cells === undefined || users === undefined) throw new Error('not a balance table copy (balanceCopySpec)');
+  into.copying('cells', rows * table.assetCount * 2 * 8);
+  into.copying('users', rows * 4);
+  lazy.arm(rows);
+  return {
+    assetCount: table.assetCount,
+    users: (users.to as Uint32Array).subarray(0, rows),
+    cells: (cells.to as BigInt64Array).subarray(0, rows * table.assetCount * 2),
+  };
 }
 
 /**
@@ -216,11 +322,9 @@ export function copyBalances(table: BalanceTable, into: CopyBuffers | null = nul
   };
 }
 
-function copyBook(book: OrderBook, market: number, into: CopyBuffers | null): BookCopy {
+/** A book's copy, each column's copy made by `c` (named as in BOOK_COLUMN_BYTES), the level heads taken now. */
+function copyBook(book: OrderBook, market: number, c: <T extends Column>(name: string, from: T) => T): BookCopy {
   const o = book.orders;
-  const n = o.highWater;
-  const cap = o.capacity;
-  const c = <T extends Column>(name: string, from: T): T => copyOf(into, `${market}.${name}`, from, n, cap);
   return {
     market, orders: o.size,
     id: c('id', o.id), user: c('user', o.user), side: c('side', o.side), price: c('price', o.price),

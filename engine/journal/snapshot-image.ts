@@ -158,7 +158,7 @@ function bookOrder(heads: Int32Array, next: Int32Array, out: Int32Array, start: 
   let i = start;
   for (let k = 0; k < heads.length; k++) {
     for (let slot = heads[k]!; slot !== NIL; slot = next[slot]!) {
-      if (i === out.length) return i + 1; // more linked than resting: inconsistent (the caller throws)
+      if (i >= out.length) return out.length + 1; // more linked than resting: inconsistent (the caller throws)
       out[i++] = slot;
     }
   }

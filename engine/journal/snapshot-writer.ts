@@ -6,6 +6,7 @@
  * again, so neither the shards nor the router's event loop (sockets, group commit) wait for it.
  */
 import { Worker } from 'node:worker_threads';
+import { LazyCopy, type LazyCopySpec } from './lazy-copy.js';
 import type { EngineCopy } from './snapshot-copy.js';
 import { encodeSnapshot } from './snapshot-codec.js';
 import { composeSnapshot, engineImageOf, type BalancesImage, type SnapshotNames } from './snapshot-image.js';
@@ -20,6 +21,8 @@ export interface SnapshotJob {
   readonly balances: BalancesImage;
   /** One per shard. */
   readonly parts: readonly EngineCopy[];
+  /** Lazy copies besides the parts' own (the balance table's) that must be finished before the copies are read. */
+  readonly pending: readonly LazyCopySpec[];
 }
 
 export interface SnapshotWritten {
@@ -29,9 +32,20 @@ export interface SnapshotWritten {
 
 /** Derives, encodes and writes the snapshot on the calling thread. */
 export function writeSnapshotJob(job: SnapshotJob): SnapshotWritten {
+  finishCopies(job);
   const image = composeSnapshot(job.epoch, job.names, job.balances, job.parts.map(engineImageOf));
   const bytes = encodeSnapshot(image);
   return { path: writeSnapshotFile(job.dir, job.epoch, bytes), bytes: bytes.byteLength };
+}
+
+/**
+ * Copies what the lazy copies of a job still lack (lazy-copy.ts; the shards copy a chunk only when
+ * they are about to change it), which also turns their guards off. Returns the chunks copied here.
+ */
+export function finishCopies(job: Pick<SnapshotJob, 'parts' | 'pending'>): number {
+  let copied = 0;
+  for (const spec of [...job.pending, ...job.parts.flatMap((part) => part.pending)]) copied += new LazyCopy(spec).finish();
+  return copied;
 }
 
 /**

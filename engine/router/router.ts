@@ -26,7 +26,8 @@ import type { ShardInit, ShardJournalInit, ShardMessage } from '../shard/types.j
 import { EpochControl } from '../journal/epochs.js';
 import type { RecoveryReport } from '../journal/recover.js';
 import { recoverShards } from './recovery.js';
-import { CopyBuffers, copyBalances, reserveBalanceBuffers, warmBalanceBuffers, type EngineCopy } from '../journal/snapshot-copy.js';
+import { LazyCopy } from '../journal/lazy-copy.js';
+import { armBalancesCopy, balanceCopySpec, CopyBuffers, warmBalanceBuffers, type EngineCopy } from '../journal/snapshot-copy.js';
 import { namesOf } from '../journal/snapshot-image.js';
 import { writeSnapshotInBackground } from '../journal/snapshot-writer.js';
 import { deleteSegmentsBefore } from '../journal/snapshot.js';
@@ -161,6 +162,8 @@ export class Router {
   private snapshotRun: Promise<unknown> | null = null;
   /** Where snapshots copy the balance table, reused by every snapshot (one at a time). */
   private readonly snapshotBuffers = new CopyBuffers();
+  /** The balance table's lazy snapshot copy (every thread's BalanceTable has one over the same memory); null without a journal. */
+  private readonly balanceCopy: LazyCopy | null = null;
   private snapshotTimer: NodeJS.Timeout | null = null;
   /** What start-up recovered from the journal (null without a journal). */
   recovery: RecoveryReport | null = null;
@@ -172,7 +175,11 @@ export class Router {
     this.shardOfMarket = assignShards(config);
     this.balances = new BalanceTable(BalanceTable.allocate(config.engine.max_users, this.specs.assets.length));
     this.depthBoard = new DepthBoard(DepthBoard.allocate(this.specs.markets.length, config.engine.depth_levels));
-    if (config.journal.dir !== null) reserveBalanceBuffers(this.balances, this.snapshotBuffers); // before recovery allocates and frees
+    if (config.journal.dir !== null) {
+      // Before recovery allocates and frees (see reserveEngineBuffers).
+      this.balanceCopy = new LazyCopy(balanceCopySpec(this.balances, this.snapshotBuffers));
+      this.balances.lazyCopy = this.balanceCopy;
+    }
     this.internSource('');
   }
 
@@ -210,6 +217,7 @@ export class Router {
         shard: index, config, ids, commands, replies,
         markets: marketsOfShard(router.shardOfMarket, index),
         balances: router.balances.buffers,
+        balanceCopy: router.balanceCopy?.spec ?? null,
         depth: router.depthBoard.buffers,
         journal: journal === null ? null : journal(index),
       };
@@ -442,22 +450,24 @@ export class Router {
 
   /**
    * Takes a snapshot now (also what a periodic snapshot does): every shard pauses between two
-   * batches and copies its books' typed arrays (journal/snapshot-copy.ts: memcpy, no walk), the
-   * balance table is copied while all are paused, then they resume. A worker thread of its own
-   * then orders the books, encodes and writes the file (temp file, fdatasync, rename:
-   * journal/snapshot-writer.ts) while matching goes on, and journal segments it makes unnecessary
-   * are deleted. Recovery then starts from it. Returns where it went, how long the shards were
-   * paused (`pauseMs`: from the request until the balance table was copied and every shard's copy
-   * had arrived, an upper bound) and how long the background part took (`writeMs`: from then until
-   * the file was durable).
+   * batches and arms lazy copies of its books' typed arrays, the balance table's copy is armed
+   * while all are paused, then they resume (journal/snapshot-copy.ts, lazy-copy.ts: O(chunks +
+   * price levels), no memcpy in the pause). A worker thread of its own then copies every chunk
+   * the shards' guards have not copied yet, orders the books, encodes and writes the file (temp
+   * file, fdatasync, rename: journal/snapshot-writer.ts) while matching goes on, and journal
+   * segments it makes unnecessary are deleted. Recovery then starts from it. Returns where it went,
+   * how long the shards were paused (`pauseMs`: from the request until the balance table's copy was
+   * armed and every shard's part had arrived, an upper bound) and how long the background part
+   * took (`writeMs`: from then until the file was durable).
    */
   async snapshot(): Promise<SnapshotTaken> {
     const epochs = this.epochs;
     const dir = this.config.journal.dir;
-    if (epochs === null || dir === null) throw new Error('snapshots need a journal (journal.dir)');
+    const balanceCopy = this.balanceCopy;
+    if (epochs === null || dir === null || balanceCopy === null) throw new Error('snapshots need a journal (journal.dir)');
     if (!this.running) throw new Error('the engine is not running');
     if (this.snapshotRun !== null) throw new Error('a snapshot is already being taken');
-    const run = this.takeSnapshot(epochs, dir);
+    const run = this.takeSnapshot(epochs, dir, balanceCopy);
     this.snapshotRun = run;
     try {
       return await run;
@@ -466,7 +476,7 @@ export class Router {
     }
   }
 
-  private async takeSnapshot(epochs: EpochControl, dir: string): Promise<SnapshotTaken> {
+  private async takeSnapshot(epochs: EpochControl, dir: string, balanceCopy: LazyCopy): Promise<SnapshotTaken> {
     // Page in the balance table's copy buffers first (in steps: sockets keep being served), so
     // the copy in the pause takes no page faults.
     while (!warmBalanceBuffers(this.balances, this.snapshotBuffers, WARM_STEP_BYTES)) await new Promise((resolve) => setImmediate(resolve));
@@ -482,16 +492,16 @@ export class Router {
       });
     });
     for (const shard of this.shards) shard.writer.wake();
-    // Every shard counts itself paused before copying its books: the table is still while they copy.
+    // Every shard counts itself paused before arming its books' copies: the table is still meanwhile.
     await this.allPaused(epochs);
     const epoch = epochs.durable; // every shard is between batches: its frames synced, its epochs closed and published
-    const balances = copyBalances(this.balances, this.snapshotBuffers);
-    epochs.resume(generation); // a shard still copying goes on as soon as it is done
+    const balances = armBalancesCopy(this.balances, balanceCopy, this.snapshotBuffers);
+    epochs.resume(generation); // a shard still arming goes on as soon as it is done
     await copied;
     this.snapshotParts.delete(generation);
     // eslint-disable-next-line no-restricted-properties -- as above
     const resumed = performance.now();
-    const written = await writeSnapshotInBackground({ dir, epoch, names: namesOf(this.specs), balances, parts });
+    const written = await writeSnapshotInBackground({ dir, epoch, names: namesOf(this.specs), balances, parts, pending: [balanceCopy.spec] });
     // eslint-disable-next-line no-restricted-properties -- as above
     const writeMs = performance.now() - resumed;
     const deletedSegments = deleteSegmentsBefore(dir, epoch).length;

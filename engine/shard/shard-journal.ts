@@ -10,7 +10,7 @@
 import type { EventBuffer } from '../core/events.js';
 import type { Engine } from '../engine.js';
 import type { SourceLabel } from '../journal/format.js';
-import { CopyBuffers, copyEngine, warmEngineBuffers, type EngineCopy } from '../journal/snapshot-copy.js';
+import { armEngineCopy, CopyBuffers, warmEngineBuffers, type EngineCopy } from '../journal/snapshot-copy.js';
 import type { EpochControl } from '../journal/epochs.js';
 import type { SegmentWriter } from '../journal/segment-writer.js';
 
@@ -87,11 +87,11 @@ export class ShardJournal {
 
   /**
    * Between batches: when the router asked for a snapshot this shard has not served yet, counts
-   * itself paused (the router may now copy the balance table), hands the router this shard's part
-   * — raw copies of its books' typed arrays, labels, a mark of its key log, ids
-   * (journal/snapshot-copy.ts: memcpy into buffers kept for it, no walk) — and waits until the
-   * router has copied the balances. The pause lasts about as long as the larger of the two copies;
-   * ordering, encoding and writing happen afterwards on the snapshot writer's thread. Otherwise,
+   * itself paused (the router may now arm the balance table's copy), hands the router this
+   * shard's part — its books' lazy copies, armed (journal/snapshot-copy.ts armEngineCopy: level
+   * heads, labels, a mark of its key log, ids; the columns are copied later, chunk by chunk, by
+   * the snapshot writer's thread, or by this shard's guards before it changes a slot) — and waits
+   * until the router has armed the balances' copy: well under a millisecond at 1 M orders. Otherwise,
    * pages in a little more of the copy buffers when a book outgrew them (a few page faults, at
    * most WARM_BUDGET_BYTES; O(books) when there is nothing to do), so the copies take none.
    */
@@ -103,7 +103,7 @@ export class ShardJournal {
     }
     this.servedSnapshot = requested;
     this.control.enterSnapshotPause();
-    this.sendImage(requested, copyEngine(engine, this.snapshotBuffers));
+    this.sendImage(requested, armEngineCopy(engine, this.snapshotBuffers));
     this.control.waitResumed(requested, this.stopping);
   }
 

@@ -2,6 +2,7 @@
 import type { Config } from '../../conf/schema.js';
 import type { BalanceTableBuffers } from '../balance/table.js';
 import type { RingBuffers } from '../wire/ring.js';
+import type { LazyCopySpec } from '../journal/lazy-copy.js';
 import type { EngineCopy } from '../journal/snapshot-copy.js';
 import type { EngineImage } from '../journal/snapshot-image.js';
 import type { DepthBoardBuffers } from './depth-board.js';
@@ -25,6 +26,8 @@ export interface ShardInit {
   /** Indexes of the markets this shard holds. */
   readonly markets: readonly number[];
   readonly balances: BalanceTableBuffers;
+  /** The balance table's lazy snapshot copy (journal/lazy-copy.ts), null without a journal. */
+  readonly balanceCopy: LazyCopySpec | null;
   /** Shared order-id (cell 0) and deal-id (cell 1) counters. */
   readonly ids: SharedArrayBuffer;
   readonly depth: DepthBoardBuffers;

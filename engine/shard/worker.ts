@@ -8,6 +8,7 @@ import { BalanceTable } from '../balance/table.js';
 import { Engine } from '../engine.js';
 import { SharedIds } from '../ids.js';
 import { EpochControl } from '../journal/epochs.js';
+import { LazyCopy } from '../journal/lazy-copy.js';
 import { SegmentWriter } from '../journal/segment-writer.js';
 import { CopyBuffers, reserveEngineBuffers } from '../journal/snapshot-copy.js';
 import { restoreEngineImage } from '../journal/snapshot.js';
@@ -26,6 +27,7 @@ const engine = new Engine(init.config, {
   dealIds: new SharedIds(init.ids, 1),
   recordDeltas: init.journal !== null,
 });
+if (init.balanceCopy !== null) engine.balances.lazyCopy = new LazyCopy(init.balanceCopy);
 let stopping = false;
 let journal: ShardJournal | null = null;
 const epochs = init.journal === null ? null : new EpochControl(init.journal.control);

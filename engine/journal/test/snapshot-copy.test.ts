@@ -70,7 +70,7 @@ test('two shards: raw copies written by the snapshot writer thread while the sha
     const atCopy = stateHash(live);
     const parts = live.map((engine, i) => copyEngine(engine, buffers[i]));
     const balances = copyBalances(live[0]!.balances, tableBuffers);
-    const writing = writeSnapshotInBackground({ dir, epoch, names: namesOf(live[0]!.specs), balances, parts });
+    const writing = writeSnapshotInBackground({ dir, epoch, names: namesOf(live[0]!.specs), balances, parts, pending: [] });
     run = runJournaled(dir, live, { seed: 0, commands: 800, commandsPerEpoch: 40, firstEpoch: epoch + 1 }, run);
     const written = await writing;
     assert.notEqual(stateHash(live), atCopy);
