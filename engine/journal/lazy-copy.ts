@@ -111,12 +111,16 @@ export class LazyCopy {
     }
     const first = (at - HEADER) << this.shift;
     const end = Math.min(first + (1 << this.shift), state[UNITS]!);
-    for (const column of this.columns) {
-      const from = first * column.per;
-      column.to.set(column.from.subarray(from, end * column.per) as never, from);
+    try {
+      for (const column of this.columns) {
+        const from = first * column.per;
+        column.to.set(column.from.subarray(from, end * column.per) as never, from);
+      }
+    } finally {
+      // Even if the copy threw (the snapshot then fails): a writer spinning on this chunk must go on.
+      Atomics.store(state, at, DONE);
+      Atomics.add(state, COPIED, 1);
     }
-    Atomics.store(state, at, DONE);
-    Atomics.add(state, COPIED, 1);
     return true;
   }
 }
