@@ -18,6 +18,9 @@ import { AMOUNT_MONEY, DEAL_FEE, DEAL_MONEY, FREEZE, LEFT_MONEY, MONEY_FIELDS, O
 export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3, DELTA: 4 } as const;
 /** ViaBTC's order events. */
 export const OrderEvent = { PUT: 1, UPDATE: 2, FINISH: 3 } as const;
+/** Indexes of the fields EventBuffer.dealUnits() takes in a Float64Array. */
+export const DealDouble = { TIME: 0, PRICE: 1, AMOUNT: 2, MONEY: 3, ASK_FEE: 4, BID_FEE: 5 } as const;
+export const DEAL_DOUBLES = 6;
 
 export const ORDER_RECORD = defineLayout([
   ['kind', 'u8'], ['event', 'u8'], ['side', 'u8'], ['type', 'u8'], ['market', 'u16'],
@@ -172,17 +175,21 @@ export class EventBuffer {
     u32[p + 1] = o.freezeWords[words + 1]!;
   }
 
-  /** deal() with the money fields as doubles holding non-negative integers below 2^53 (no bigint). */
+  /**
+   * deal() without bigint, and without double arguments: the time, price, amount and the money
+   * fields (non-negative integers below 2^53) come in `doubles`, at the DealDouble indexes. V8
+   * boxes every double argument of a call it does not inline (an allocation per deal).
+   */
   dealUnits(
-    id: number, time: number, market: number, takerSide: number, price: number, amount: number,
-    askOrder: number, bidOrder: number, askUser: number, bidUser: number,
-    dealMoney: number, askFee: number, bidFee: number,
+    id: number, market: number, takerSide: number, askOrder: number, bidOrder: number, askUser: number, bidUser: number,
+    doubles: Float64Array,
   ): void {
-    const at = this.dealHead(id, time, market, takerSide, price, amount, askOrder, bidOrder, askUser, bidUser);
+    const at = this.dealHead(id, doubles[DealDouble.TIME]!, market, takerSide, doubles[DealDouble.PRICE]!, doubles[DealDouble.AMOUNT]!,
+      askOrder, bidOrder, askUser, bidUser);
     const u32 = this.views.u32;
-    storeInt64Words(u32, (at + D_DEAL_MONEY) >> 2, dealMoney);
-    storeInt64Words(u32, (at + D_ASK_FEE) >> 2, askFee);
-    storeInt64Words(u32, (at + D_BID_FEE) >> 2, bidFee);
+    storeInt64Words(u32, (at + D_DEAL_MONEY) >> 2, doubles[DealDouble.MONEY]!);
+    storeInt64Words(u32, (at + D_ASK_FEE) >> 2, doubles[DealDouble.ASK_FEE]!);
+    storeInt64Words(u32, (at + D_BID_FEE) >> 2, doubles[DealDouble.BID_FEE]!);
   }
 
   deal(

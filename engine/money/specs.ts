@@ -160,6 +160,36 @@ export function feeUnitsNumber(market: MarketSpec, units: number, rateTicks: num
   return quotient * denom === product ? quotient : quotient + 1; // rounded up
 }
 
+/** Indexes of the amounts dealAmountsNumber() writes. */
+export const DEAL_MONEY_UNITS = 0;
+export const DEAL_STOCK_UNITS = 1;
+export const DEAL_ASK_FEE = 2;
+export const DEAL_BID_FEE = 3;
+export const DEAL_AMOUNTS = 4;
+
+/**
+ * A deal's money (dealMoneyNumber), stock units (stockUnitsNumber), the ask side's fee on the
+ * money at `askRate` and the bid side's fee on the stock at `bidRate` (feeUnitsNumber), written
+ * to `out` at the DEAL_* indexes; false, writing nothing, when one of them is not exact. Results
+ * go through `out` rather than a returned double: V8 boxes the double result of a call it does
+ * not inline (an allocation per deal).
+ */
+export function dealAmountsNumber(
+  market: MarketSpec, ticks: number, lots: number, askRate: number, bidRate: number, out: Float64Array,
+): boolean {
+  const money = dealMoneyNumber(market, ticks, lots);
+  const stock = stockUnitsNumber(market, lots);
+  if (money < 0 || stock < 0) return false;
+  const askFee = feeUnitsNumber(market, money, askRate);
+  const bidFee = feeUnitsNumber(market, stock, bidRate);
+  if (askFee < 0 || bidFee < 0) return false;
+  out[DEAL_MONEY_UNITS] = money;
+  out[DEAL_STOCK_UNITS] = stock;
+  out[DEAL_ASK_FEE] = askFee;
+  out[DEAL_BID_FEE] = bidFee;
+  return true;
+}
+
 /**
  * Money units of `lots` at `ticks`: exact when money.prec_save ≥ money_prec + stock_prec (as the
  * original requires), else truncated toward zero — the same amount leaves the buyer and reaches

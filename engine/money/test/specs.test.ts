@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { validateConfig } from '../../../conf/load.js';
 import {
-  affordableLots, affordableLotsNumber, buildSpecs, dealMoney, dealMoneyNumber, feeUnits, feeUnitsNumber, floorDiv, stockUnits,
-  stockUnitsNumber, type MarketSpec,
+  affordableLots, affordableLotsNumber, buildSpecs, DEAL_AMOUNTS, DEAL_ASK_FEE, DEAL_BID_FEE, DEAL_MONEY_UNITS, DEAL_STOCK_UNITS,
+  dealAmountsNumber, dealMoney, dealMoneyNumber, feeUnits, feeUnitsNumber, floorDiv, stockUnits, stockUnitsNumber, type MarketSpec,
 } from '../specs.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -45,6 +45,29 @@ test('the double fast paths agree with the bigint versions, and decline exactly 
       const fee = feeUnits(spec, money, feeRate);
       if (feeN >= 0) assert.equal(BigInt(feeN), fee);
       else assert.ok(money * BigInt(feeRate) > MAX_SAFE);
+    }
+  }), { numRuns: 5000 });
+});
+
+test('a deal\'s amounts in doubles agree with the bigint versions, or are declined (and nothing written) when one is not exact', () => {
+  const all = markets();
+  const rate = fc.integer({ min: 0, max: 10 ** 8 - 1 });
+  fc.assert(fc.property(fc.constantFrom(...all), quantity, quantity, rate, rate, (spec, ticks, lots, askRaw, bidRaw) => {
+    const askRate = askRaw % (spec.maxFeeTicks + 1);
+    const bidRate = bidRaw % (spec.maxFeeTicks + 1);
+    const out = new Float64Array(DEAL_AMOUNTS).fill(-7);
+    const money = dealMoney(spec, ticks, lots);
+    const units = stockUnits(spec, lots);
+    const askFee = feeUnits(spec, money, askRate);
+    const bidFee = feeUnits(spec, units, bidRate);
+    if (dealAmountsNumber(spec, ticks, lots, askRate, bidRate, out)) {
+      const got = [out[DEAL_MONEY_UNITS]!, out[DEAL_STOCK_UNITS]!, out[DEAL_ASK_FEE]!, out[DEAL_BID_FEE]!];
+      assert.deepEqual(got.map((x) => BigInt(x)), [money, units, askFee, bidFee]);
+    } else {
+      assert.deepEqual([...out], [-7, -7, -7, -7], 'nothing written');
+      const declined = dealMoneyNumber(spec, ticks, lots) < 0 || stockUnitsNumber(spec, lots) < 0
+        || money * BigInt(askRate) > MAX_SAFE || units * BigInt(bidRate) > MAX_SAFE;
+      assert.ok(declined, `declined ${ticks}×${lots} at ${askRate}/${bidRate} in ${spec.name}`);
     }
   }), { numRuns: 5000 });
 });
