@@ -49,6 +49,27 @@ test('the double fast paths agree with the bigint versions, and decline exactly 
   }), { numRuns: 5000 });
 });
 
+test('deal money in doubles stays exact when ticks × lots passes 2^53 but the truncated money does not', () => {
+  const truncating = markets().filter((m) => m.dealDivNumber > 1 && Number.isFinite(m.dealDivNumber));
+  assert.ok(truncating.length > 0);
+  const big = fc.integer({ min: 2 ** 26, max: Number.MAX_SAFE_INTEGER });
+  fc.assert(fc.property(fc.constantFrom(...truncating), big, big, (spec, ticks, lots) => {
+    const money = dealMoney(spec, ticks, lots);
+    const moneyN = dealMoneyNumber(spec, ticks, lots);
+    const div = spec.dealDiv;
+    const q = BigInt(lots) / div;
+    const parts = [BigInt(ticks) * q, BigInt(ticks) * (BigInt(lots) - q * div)];
+    if (moneyN >= 0) assert.equal(BigInt(moneyN), money);
+    else assert.ok(money > MAX_SAFE || parts.some((p) => p > MAX_SAFE), `declined ${ticks}×${lots} in ${spec.name}`);
+  }), { numRuns: 5000 });
+  const spec = truncating[0]!; // BBBCCC: money = ⌊ticks × lots / 10^3⌋
+  assert.equal(spec.dealDivNumber, 1_000);
+  assert.equal(dealMoneyNumber(spec, 2e9, 1e7 + 999), 2e13 + 1_998_000_000); // ticks × lots ≈ 2 × 10^16
+  assert.equal(dealMoneyNumber(spec, 3, 3_002_399_751_580_331), 9_007_199_254_740); // ⌊(2^53 + 1) / 1000⌋
+  assert.equal(dealMoneyNumber(spec, Number.MAX_SAFE_INTEGER, 1_000), Number.MAX_SAFE_INTEGER);
+  assert.equal(dealMoneyNumber(spec, Number.MAX_SAFE_INTEGER, 2_000), -1);
+});
+
 test('a deal\'s amounts in doubles agree with the bigint versions, or are declined (and nothing written) when one is not exact', () => {
   const all = markets();
   const rate = fc.integer({ min: 0, max: 10 ** 8 - 1 });
