@@ -193,7 +193,7 @@ export class Matcher {
     const moneyAsset = spec.money.index;
     this.balances.settleUnits(orders.row[slot]!, takerIsAsk ? moneyAsset : stockAsset, takerIsAsk ? bidPaid : askPaid,
       takerIsAsk ? stockAsset : moneyAsset, takerIsAsk ? bidReceived : askReceived);
-    this.addTaker(takerIsAsk ? askPaid : bidPaid, takerIsAsk ? askReceived : bidReceived, takerIsAsk ? askFee : bidFee, value);
+    this.addTaker(takerIsAsk);
     addInt64(orders.freeze, orders.freezeWords, slot, takerIsAsk ? -bidPaid : -askPaid);
     addInt64(orders.dealFee, orders.dealFeeWords, slot, takerIsAsk ? bidFee : askFee);
     if (!takerIsAsk && taker.type === TYPE_MARKET) addInt64(taker.money, taker.moneyWords, LEFT_MONEY, -value);
@@ -219,8 +219,17 @@ export class Matcher {
     this.makerDone(book, spec, slot, lots, time);
   }
 
-  /** Adds one deal's taker legs and totals to the pending ones (flushing first if a sum would leave 2^53). */
-  private addTaker(paid: number, received: number, fee: number, money: number): void {
+  /**
+   * Adds the running deal's taker legs and totals (from `amounts`: read here, not passed, for the
+   * reason given there) to the pending ones, flushing first if a sum would leave 2^53.
+   */
+  private addTaker(takerIsAsk: boolean): void {
+    const amounts = this.amounts;
+    const money = amounts[DEAL_MONEY_UNITS]!;
+    const stock = amounts[DEAL_STOCK_UNITS]!;
+    const fee = takerIsAsk ? amounts[DEAL_ASK_FEE]! : amounts[DEAL_BID_FEE]!;
+    const paid = takerIsAsk ? stock : money;
+    const received = (takerIsAsk ? money : stock) - fee;
     const max = Number.MAX_SAFE_INTEGER;
     if (this.takerPaid + paid > max || this.takerReceived + received > max || this.takerFees + fee > max || this.takerMoney + money > max) {
       this.flushTaker();
