@@ -2,21 +2,23 @@
  * Order id → slot, for cancels and order lookups: open addressing with linear probing in typed
  * arrays, Robin Hood ordering, deletions by backward shift (no tombstones).
  *
- * Each entry is a pair of doubles, (id, slot + 1), side by side in one Float64Array (0 in the
- * second = a free entry), so a probe reads one cache line, not one per column.
- *
  * The table in use is only as large as the book needs: it starts at INITIAL_ENTRIES and doubles
- * before it would pass half full, up to twice the book's capacity. A book of 4,000 orders thus
- * keeps its ids in 8,192 entries (128 KiB) that stay in the core's caches, where a table sized
- * for the capacity from the start (2 M entries for 1 M orders) spread them over tens of
- * megabytes: every cancel and fill missed the caches and the TLB. Growing allocates nothing:
- * the one buffer allocated at construction has a region for every size the table can take (the
- * table of n entries is entries [n, 2n)), and the next region has never been written, so it is
- * all free; growing re-inserts every entry there, O(n) once per doubling.
+ * before it would pass a quarter full, up to twice the book's capacity (the size it used to have
+ * from the start; there it may become half full). A book of 4,000 orders thus keeps its ids in
+ * 16,384 entries (192 KiB) that stay in the core's caches, where a table sized for the capacity
+ * from the start (2 M entries for 1 M orders) spread them over tens of megabytes: cancels and
+ * fills missed the caches and the TLB, and the first write to each page of it came during the
+ * run. Growing allocates nothing: the arrays allocated at construction have a region for every
+ * size the table can take (the table of n entries is entries [n, 2n)); the next region has never
+ * been written, so it is all free (slot + 1 = 0), and growing re-inserts every entry there, O(n)
+ * once per doubling.
  *
  * The home slot is `id mod size`: ids are handed out in increasing order, so live orders spread
  * evenly and recent ones sit next to each other in memory (a scrambling hash measured 17–28%
- * slower on the standard workload, from cache misses).
+ * slower on the standard workload, from cache misses). Increasing ids also make the entries of
+ * one lap around the table land among the survivors of the previous lap, so a half-full table
+ * probes much longer than a quarter-full one (on a model of the standard workload, ~1.5× the
+ * time per insert, lookup and delete): hence the quarter.
  *
  * Robin Hood ordering (an entry never sits further from its home than the one it would displace)
  * is what keeps every operation O(1) here: consecutive ids fill consecutive slots, so a book of
@@ -30,12 +32,13 @@ import { NIL } from './order-columns.js';
 export const INITIAL_ENTRIES = 4096;
 
 export class OrderIdIndex {
-  /** (id, slot + 1) pairs; the table in use is the `mask + 1` entries from double `origin` on. */
-  private readonly pairs: Float64Array;
+  /** Per entry: the order id, and its slot + 1 (0 = a free entry). The table is entries [origin, 2 × origin). */
+  private readonly keys: Float64Array;
+  private readonly slots: Int32Array;
   /** Largest table: twice the capacity (rounded up to a power of two), so it is at most half full. */
   private readonly maxEntries: number;
   private mask: number;
-  /** Index in `pairs` of the table's first entry: 2 × its size (the table of n entries is entries [n, 2n)). */
+  /** The table's first entry, which is also its size. */
   private origin: number;
   /** Entries in use. */
   private count = 0;
@@ -46,9 +49,10 @@ export class OrderIdIndex {
     let size = 16;
     while (size < initialEntries && size < max) size *= 2;
     this.maxEntries = max;
-    this.pairs = new Float64Array(max * 4); // entries [0, 2 × max): every region up to the largest
+    this.keys = new Float64Array(max * 2); // entries [0, 2 × max): every region up to the largest
+    this.slots = new Int32Array(max * 2);
     this.mask = size - 1;
-    this.origin = size * 2;
+    this.origin = size;
   }
 
   private home(id: number): number {
@@ -56,14 +60,15 @@ export class OrderIdIndex {
   }
 
   get(id: number): number {
-    const pairs = this.pairs;
+    const keys = this.keys;
+    const slots = this.slots;
     const mask = this.mask;
+    const origin = this.origin;
     let at = this.home(id);
     for (let dist = 0; ; dist++) {
-      const p = this.origin + at * 2;
-      const value = pairs[p + 1]!;
+      const value = slots[origin + at]!;
       if (value === 0) return NIL;
-      const key = pairs[p]!;
+      const key = keys[origin + at]!;
       if (key === id) return value - 1;
       if (((at - this.home(key)) & mask) < dist) return NIL; // id would have displaced this entry
       at = (at + 1) & mask;
@@ -72,38 +77,37 @@ export class OrderIdIndex {
 
   /** Maps `id` to `slot` (replacing an existing mapping). At most `capacity` ids may be mapped at a time. */
   set(id: number, slot: number): void {
-    if (this.count >= (this.mask + 1) >> 1 && this.mask + 1 < this.maxEntries) this.grow();
+    if (this.count >= (this.mask + 1) >> 2 && this.mask + 1 < this.maxEntries) this.grow();
     if (this.place(id, slot + 1)) this.count++;
   }
 
   delete(id: number): void {
-    const pairs = this.pairs;
+    const keys = this.keys;
+    const slots = this.slots;
     const mask = this.mask;
     const origin = this.origin;
     let at = this.home(id);
     for (let dist = 0; ; dist++) {
-      const p = origin + at * 2;
-      if (pairs[p + 1] === 0) return;
-      const key = pairs[p]!;
+      if (slots[origin + at] === 0) return;
+      const key = keys[origin + at]!;
       if (key === id) break;
       if (((at - this.home(key)) & mask) < dist) return;
       at = (at + 1) & mask;
     }
     // Backward shift: move the rest of the run one place towards home, up to an entry at home.
-    let hole = origin + at * 2;
+    let hole = at;
     let next = (at + 1) & mask;
     for (;;) {
-      const p = origin + next * 2;
-      const value = pairs[p + 1]!;
+      const value = slots[origin + next]!;
       if (value === 0) break;
-      const key = pairs[p]!;
+      const key = keys[origin + next]!;
       if (this.home(key) === next) break;
-      pairs[hole] = key;
-      pairs[hole + 1] = value;
-      hole = p;
+      keys[origin + hole] = key;
+      slots[origin + hole] = value;
+      hole = next;
       next = (next + 1) & mask;
     }
-    pairs[hole + 1] = 0;
+    slots[origin + hole] = 0;
     this.count--;
   }
 
@@ -112,30 +116,30 @@ export class OrderIdIndex {
    * free entry. True when `id` was not there (else its value is replaced).
    */
   private place(id: number, value: number): boolean {
-    const pairs = this.pairs;
+    const keys = this.keys;
+    const slots = this.slots;
     const mask = this.mask;
     const origin = this.origin;
     let at = this.home(id);
     let key = id;
     let carried = value;
     for (let dist = 0; ; dist++) {
-      const p = origin + at * 2;
-      const here = pairs[p + 1]!;
+      const here = slots[origin + at]!;
       if (here === 0) {
-        pairs[p] = key;
-        pairs[p + 1] = carried;
+        keys[origin + at] = key;
+        slots[origin + at] = carried;
         return true;
       }
-      const hereKey = pairs[p]!;
+      const hereKey = keys[origin + at]!;
       if (hereKey === key) { // only `id` itself can match: a displaced entry's id is in the table once
-        pairs[p + 1] = carried;
+        slots[origin + at] = carried;
         return false;
       }
       const hereDist = (at - this.home(hereKey)) & mask;
       if (hereDist < dist) {
         // Take this place; carry the entry we displaced on to its own new place.
-        pairs[p] = key;
-        pairs[p + 1] = carried;
+        keys[origin + at] = key;
+        slots[origin + at] = carried;
         key = hereKey;
         carried = here;
         dist = hereDist;
@@ -146,14 +150,15 @@ export class OrderIdIndex {
 
   /** Doubles the table: every entry re-inserted into the next region, never written before (all free). */
   private grow(): void {
-    const pairs = this.pairs;
+    const keys = this.keys;
+    const slots = this.slots;
     const from = this.origin;
     const size = this.mask + 1;
     this.mask = size * 2 - 1;
-    this.origin = size * 4;
-    for (let p = from; p < from + size * 2; p += 2) {
-      const value = pairs[p + 1]!;
-      if (value !== 0) this.place(pairs[p]!, value);
+    this.origin = size * 2;
+    for (let at = from; at < from + size; at++) {
+      const value = slots[at]!;
+      if (value !== 0) this.place(keys[at]!, value);
     }
   }
 }
