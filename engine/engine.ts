@@ -50,8 +50,13 @@ export class Engine {
   /** Books by market index; null for markets another shard holds. */
   readonly books: (OrderBook | null)[];
   readonly events = new EventBuffer();
-  /** The order as the last successful place or cancel left it. */
-  readonly result = new OrderView();
+  /**
+   * The order as the last successful place or cancel left it. Assigned in the constructor, not
+   * by a field initializer: an initializer pins this field's V8 field type to OrderView's first
+   * map, which the first commands deprecate (fields that start as small integers become doubles),
+   * so a second Engine in the process would deoptimise the code optimised for the first.
+   */
+  readonly result: OrderView;
   readonly feeAccount: number;
   readonly feeRow: number;
   readonly orderIds: IdSequence;
@@ -68,6 +73,7 @@ export class Engine {
 
   constructor(readonly config: Readonly<Config>, options: EngineOptions = {}) {
     this.specs = buildSpecs(config);
+    this.result = new OrderView();
     this.balances = options.balances ?? new BalanceTable(BalanceTable.allocate(config.engine.max_users, this.specs.assets.length));
     const owned = new Set(options.markets ?? this.specs.markets.map((m) => m.index));
     this.books = this.specs.markets.map((m) =>

@@ -35,6 +35,16 @@ export function storeInt64Words(words: Uint32Array, p: number, value: number): v
   words[p + 1] = Math.floor(value * INV_TWO_32); // exact: a power of two, and cheaper than dividing
 }
 
+/**
+ * storeInt64Words() of element `i` of `from`: the value is read here rather than passed, because
+ * V8 boxes a double argument of a call it does not inline (an allocation per call).
+ */
+export function storeInt64WordsOf(words: Uint32Array, p: number, from: Float64Array, i: number): void {
+  const value = from[i]!;
+  words[p] = value >>> 0;
+  words[p + 1] = Math.floor(value * INV_TWO_32);
+}
+
 /** Element `i` of an int64 column (word view `words`) as a double when it is in [0, 2^53), else -1. */
 export function unitsAt(words: Uint32Array, i: number): number {
   const high = words[i * 2 + 1]!; // unsigned: a negative value's high word is ≥ 2^31

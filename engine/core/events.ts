@@ -10,7 +10,7 @@
 import { defineLayout } from '../wire/layout.js';
 import { RecordViews } from '../wire/record-views.js';
 import type { DeltaLog } from '../balance/delta-log.js';
-import { storeInt64Words } from '../book/int64-words.js';
+import { storeInt64WordsOf } from '../book/int64-words.js';
 import type { OrderBook } from '../book/order-book.js';
 import { TYPE_LIMIT } from '../book/order-columns.js';
 import { AMOUNT_MONEY, DEAL_FEE, DEAL_MONEY, FREEZE, LEFT_MONEY, MONEY_FIELDS, OrderView } from './order-view.js';
@@ -18,6 +18,9 @@ import { AMOUNT_MONEY, DEAL_FEE, DEAL_MONEY, FREEZE, LEFT_MONEY, MONEY_FIELDS, O
 export const EventKind = { ORDER: 1, DEAL: 2, BALANCE: 3, DELTA: 4 } as const;
 /** ViaBTC's order events. */
 export const OrderEvent = { PUT: 1, UPDATE: 2, FINISH: 3 } as const;
+/** Indexes of the fields EventBuffer.dealUnits() takes in a Float64Array. */
+export const DealDouble = { TIME: 0, PRICE: 1, AMOUNT: 2, MONEY: 3, ASK_FEE: 4, BID_FEE: 5 } as const;
+export const DEAL_DOUBLES = 6;
 
 export const ORDER_RECORD = defineLayout([
   ['kind', 'u8'], ['event', 'u8'], ['side', 'u8'], ['type', 'u8'], ['market', 'u16'],
@@ -84,6 +87,8 @@ export type EventRecord = OrderEventRecord | DealRecord | BalanceRecord | DeltaR
 /** Append-only buffer of event records; grows (rarely) by doubling. `reset()` empties it. */
 export class EventBuffer {
   private bytes: ArrayBuffer;
+  /** bytes.byteLength, kept apart: Node 20's TurboFan calls a builtin for that getter on every record. */
+  private capacity: number;
   private view: DataView;
   private views: RecordViews;
   /** Bytes written. */
@@ -92,9 +97,12 @@ export class EventBuffer {
   count = 0;
   /** Strings referenced by BALANCE records (business, detail). */
   readonly strings: string[] = [];
+  /** deal()'s time, price and amount for dealHead(). */
+  private readonly dealDoubles = new Float64Array(DEAL_DOUBLES);
 
   constructor(initialBytes = 1 << 16) {
     this.bytes = new ArrayBuffer(initialBytes);
+    this.capacity = initialBytes;
     this.view = new DataView(this.bytes);
     this.views = new RecordViews(this.bytes);
   }
@@ -111,10 +119,11 @@ export class EventBuffer {
   }
 
   private reserve(size: number): number {
-    if (this.length + size > this.bytes.byteLength) {
-      const bigger = new ArrayBuffer(Math.max(this.bytes.byteLength * 2, this.length + size));
+    if (this.length + size > this.capacity) {
+      const bigger = new ArrayBuffer(Math.max(this.capacity * 2, this.length + size));
       new Uint8Array(bigger).set(new Uint8Array(this.bytes, 0, this.length));
       this.bytes = bigger;
+      this.capacity = bigger.byteLength;
       this.view = new DataView(bigger);
       this.views = new RecordViews(bigger);
     }
@@ -172,17 +181,20 @@ export class EventBuffer {
     u32[p + 1] = o.freezeWords[words + 1]!;
   }
 
-  /** deal() with the money fields as doubles holding non-negative integers below 2^53 (no bigint). */
+  /**
+   * deal() without bigint, and without double arguments: the time, price, amount and the money
+   * fields (non-negative integers below 2^53) come in `doubles`, at the DealDouble indexes. V8
+   * boxes every double argument of a call it does not inline (an allocation per deal).
+   */
   dealUnits(
-    id: number, time: number, market: number, takerSide: number, price: number, amount: number,
-    askOrder: number, bidOrder: number, askUser: number, bidUser: number,
-    dealMoney: number, askFee: number, bidFee: number,
+    id: number, market: number, takerSide: number, askOrder: number, bidOrder: number, askUser: number, bidUser: number,
+    doubles: Float64Array,
   ): void {
-    const at = this.dealHead(id, time, market, takerSide, price, amount, askOrder, bidOrder, askUser, bidUser);
+    const at = this.dealHead(id, market, takerSide, askOrder, bidOrder, askUser, bidUser, doubles);
     const u32 = this.views.u32;
-    storeInt64Words(u32, (at + D_DEAL_MONEY) >> 2, dealMoney);
-    storeInt64Words(u32, (at + D_ASK_FEE) >> 2, askFee);
-    storeInt64Words(u32, (at + D_BID_FEE) >> 2, bidFee);
+    storeInt64WordsOf(u32, (at + D_DEAL_MONEY) >> 2, doubles, DealDouble.MONEY);
+    storeInt64WordsOf(u32, (at + D_ASK_FEE) >> 2, doubles, DealDouble.ASK_FEE);
+    storeInt64WordsOf(u32, (at + D_BID_FEE) >> 2, doubles, DealDouble.BID_FEE);
   }
 
   deal(
@@ -190,17 +202,24 @@ export class EventBuffer {
     askOrder: number, bidOrder: number, askUser: number, bidUser: number,
     dealMoney: bigint, askFee: bigint, bidFee: bigint,
   ): void {
-    const at = this.dealHead(id, time, market, takerSide, price, amount, askOrder, bidOrder, askUser, bidUser);
+    const doubles = this.dealDoubles;
+    doubles[DealDouble.TIME] = time;
+    doubles[DealDouble.PRICE] = price;
+    doubles[DealDouble.AMOUNT] = amount;
+    const at = this.dealHead(id, market, takerSide, askOrder, bidOrder, askUser, bidUser, doubles);
     const i64 = this.views.i64;
     i64[(at + D_DEAL_MONEY) >> 3] = dealMoney;
     i64[(at + D_ASK_FEE) >> 3] = askFee;
     i64[(at + D_BID_FEE) >> 3] = bidFee;
   }
 
-  /** Reserves a DEAL record and writes every field but the three money ones; returns its offset. */
+  /**
+   * Reserves a DEAL record and writes every field but the three money ones, the time, price and
+   * amount from `doubles` (DealDouble indexes); returns its offset.
+   */
   private dealHead(
-    id: number, time: number, market: number, takerSide: number, price: number, amount: number,
-    askOrder: number, bidOrder: number, askUser: number, bidUser: number,
+    id: number, market: number, takerSide: number, askOrder: number, bidOrder: number, askUser: number, bidUser: number,
+    doubles: Float64Array,
   ): number {
     const at = this.reserve(DEAL_RECORD.size);
     const w = this.views;
@@ -210,9 +229,9 @@ export class EventBuffer {
     w.u32[(at + D_ASK_USER) >> 2] = askUser;
     w.u32[(at + D_BID_USER) >> 2] = bidUser;
     w.f64[(at + D_ID) >> 3] = id;
-    w.f64[(at + D_TIME) >> 3] = time;
-    w.f64[(at + D_PRICE) >> 3] = price;
-    w.f64[(at + D_AMOUNT) >> 3] = amount;
+    w.f64[(at + D_TIME) >> 3] = doubles[DealDouble.TIME]!;
+    w.f64[(at + D_PRICE) >> 3] = doubles[DealDouble.PRICE]!;
+    w.f64[(at + D_AMOUNT) >> 3] = doubles[DealDouble.AMOUNT]!;
     w.f64[(at + D_ASK_ORDER) >> 3] = askOrder;
     w.f64[(at + D_BID_ORDER) >> 3] = bidOrder;
     return at;

@@ -17,11 +17,11 @@ import type { OrderBook } from '../book/order-book.js';
 import { addInt64, copyInt64, setInt64, unitsAt } from '../book/int64-words.js';
 import { NIL, SIDE_ASK, TYPE_MARKET } from '../book/order-columns.js';
 import {
-  affordableLots, affordableLotsNumber, dealMoney, dealMoneyNumber, feeUnits, feeUnitsNumber, MAX_QUANTITY,
-  stockUnits as stockUnitsOf, stockUnitsNumber, type MarketSpec,
+  affordableLots, affordableLotsNumber, DEAL_AMOUNTS, DEAL_ASK_FEE, DEAL_BID_FEE, DEAL_MONEY_UNITS, DEAL_STOCK_UNITS, dealAmountsNumber,
+  dealMoney, feeUnits, MAX_QUANTITY, stockUnits as stockUnitsOf, type MarketSpec,
 } from '../money/specs.js';
 import type { IdSequence } from '../ids.js';
-import { OrderEvent, type EventBuffer } from './events.js';
+import { DEAL_DOUBLES, DealDouble, OrderEvent, type EventBuffer } from './events.js';
 import { AMOUNT_MONEY, DEAL_FEE, DEAL_MONEY, FREEZE, LEFT_MONEY, type OrderView } from './order-view.js';
 
 export class Matcher {
@@ -43,6 +43,13 @@ export class Matcher {
   private spec: MarketSpec | null = null;
   private taker: OrderView | null = null;
   private takerRow = -1;
+  /**
+   * The running deal's amounts (money/specs.ts DEAL_* indexes) and its DEAL record's doubles
+   * (DealDouble indexes): doubles handed to calls V8 does not inline go through typed arrays,
+   * because double arguments and results are boxed (an allocation each, per deal).
+   */
+  private readonly amounts = new Float64Array(DEAL_AMOUNTS);
+  private readonly dealDoubles = new Float64Array(DEAL_DOUBLES);
 
   constructor(
     private readonly balances: BalanceTable,
@@ -168,14 +175,15 @@ export class Matcher {
     const takerIsAsk = taker.side === SIDE_ASK;
     const makerRate = orders.makerFee[slot]!;
     // Deal money and stock units, and each side's fee on what it receives, in doubles when exact.
-    const value = dealMoneyNumber(spec, price, lots);
-    const stock = stockUnitsNumber(spec, lots);
-    const askFee = value < 0 ? -1 : feeUnitsNumber(spec, value, takerIsAsk ? taker.takerFee : makerRate);
-    const bidFee = stock < 0 ? -1 : feeUnitsNumber(spec, stock, takerIsAsk ? makerRate : taker.takerFee);
-    if (askFee < 0 || bidFee < 0) {
+    const amounts = this.amounts;
+    if (!dealAmountsNumber(spec, price, lots, takerIsAsk ? taker.takerFee : makerRate, takerIsAsk ? makerRate : taker.takerFee, amounts)) {
       this.tradeBig(book, spec, taker, slot, price, lots);
       return;
     }
+    const value = amounts[DEAL_MONEY_UNITS]!;
+    const stock = amounts[DEAL_STOCK_UNITS]!;
+    const askFee = amounts[DEAL_ASK_FEE]!;
+    const bidFee = amounts[DEAL_BID_FEE]!;
     // The ask side pays stock and receives money net of askFee; the bid side the other way round.
     // One call per leg whichever side the taker is (fewer call sites: V8 inlines more of them).
     const askPaid = stock;
@@ -186,7 +194,7 @@ export class Matcher {
     const moneyAsset = spec.money.index;
     this.balances.settleUnits(orders.row[slot]!, takerIsAsk ? moneyAsset : stockAsset, takerIsAsk ? bidPaid : askPaid,
       takerIsAsk ? stockAsset : moneyAsset, takerIsAsk ? bidReceived : askReceived);
-    this.addTaker(takerIsAsk ? askPaid : bidPaid, takerIsAsk ? askReceived : bidReceived, takerIsAsk ? askFee : bidFee, value);
+    this.addTaker(takerIsAsk);
     addInt64(orders.freeze, orders.freezeWords, slot, takerIsAsk ? -bidPaid : -askPaid);
     addInt64(orders.dealFee, orders.dealFeeWords, slot, takerIsAsk ? bidFee : askFee);
     if (!takerIsAsk && taker.type === TYPE_MARKET) addInt64(taker.money, taker.moneyWords, LEFT_MONEY, -value);
@@ -196,17 +204,33 @@ export class Matcher {
     if (takerIsAsk || taker.type !== TYPE_MARKET) taker.left -= lots;
     taker.dealStock += lots;
     addInt64(orders.dealMoney, orders.dealMoneyWords, slot, value);
+    const doubles = this.dealDoubles;
+    doubles[DealDouble.TIME] = time;
+    doubles[DealDouble.PRICE] = price;
+    doubles[DealDouble.AMOUNT] = lots;
+    doubles[DealDouble.MONEY] = value;
+    doubles[DealDouble.ASK_FEE] = askFee;
+    doubles[DealDouble.BID_FEE] = bidFee;
     this.events.dealUnits(
-      this.dealIds.next(), time, spec.index, taker.side, price, lots,
+      this.dealIds.next(), spec.index, taker.side,
       takerIsAsk ? taker.id : orders.id[slot]!, takerIsAsk ? orders.id[slot]! : taker.id,
       takerIsAsk ? taker.user : orders.user[slot]!, takerIsAsk ? orders.user[slot]! : taker.user,
-      value, askFee, bidFee,
+      doubles,
     );
     this.makerDone(book, spec, slot, lots, time);
   }
 
-  /** Adds one deal's taker legs and totals to the pending ones (flushing first if a sum would leave 2^53). */
-  private addTaker(paid: number, received: number, fee: number, money: number): void {
+  /**
+   * Adds the running deal's taker legs and totals (from `amounts`: read here, not passed, for the
+   * reason given there) to the pending ones, flushing first if a sum would leave 2^53.
+   */
+  private addTaker(takerIsAsk: boolean): void {
+    const amounts = this.amounts;
+    const money = amounts[DEAL_MONEY_UNITS]!;
+    const stock = amounts[DEAL_STOCK_UNITS]!;
+    const fee = takerIsAsk ? amounts[DEAL_ASK_FEE]! : amounts[DEAL_BID_FEE]!;
+    const paid = takerIsAsk ? stock : money;
+    const received = (takerIsAsk ? money : stock) - fee;
     const max = Number.MAX_SAFE_INTEGER;
     if (this.takerPaid + paid > max || this.takerReceived + received > max || this.takerFees + fee > max || this.takerMoney + money > max) {
       this.flushTaker();

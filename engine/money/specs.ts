@@ -127,13 +127,29 @@ export function floorDiv(a: number, d: number): number {
 /** dealMoney() in a double, or -1 when that is not exact. */
 export function dealMoneyNumber(market: MarketSpec, ticks: number, lots: number): number {
   const product = ticks * lots;
-  if (product > Number.MAX_SAFE_INTEGER) return -1;
   const div = market.dealDivNumber;
+  if (product > Number.MAX_SAFE_INTEGER) return div === 1 || div === Number.POSITIVE_INFINITY ? -1 : dealMoneySplit(ticks, lots, div);
   if (div === 1) {
     const money = product * market.dealMulNumber;
     return money <= Number.MAX_SAFE_INTEGER ? money : -1;
   }
   return div === Number.POSITIVE_INFINITY ? 0 : floorDiv(product, div);
+}
+
+/**
+ * ⌊ticks × lots / div⌋ when ticks × lots passes 2^53 but the money may not (large orders at high
+ * prices with a truncating scale), or -1. With lots = q × div + r (0 ≤ r < div) it equals
+ * ticks × q + ⌊ticks × r / div⌋, as ticks × q is an integer. Why it is exact: q and q × div ≤ lots
+ * are exact (floorDiv), so is r; each product is checked against MAX_SAFE_INTEGER as above, and
+ * so is the sum of the two exact integers (a true sum above it rounds to at least 2^53).
+ */
+function dealMoneySplit(ticks: number, lots: number, div: number): number {
+  const q = floorDiv(lots, div);
+  const high = ticks * q;
+  const low = ticks * (lots - q * div);
+  if (high > Number.MAX_SAFE_INTEGER || low > Number.MAX_SAFE_INTEGER) return -1;
+  const money = high + floorDiv(low, div);
+  return money <= Number.MAX_SAFE_INTEGER ? money : -1;
 }
 
 /** affordableLots() of a double amount of money, or -1 when that is not exact. */
@@ -158,6 +174,36 @@ export function feeUnitsNumber(market: MarketSpec, units: number, rateTicks: num
   if (product > Number.MAX_SAFE_INTEGER || denom === Number.POSITIVE_INFINITY) return -1;
   const quotient = floorDiv(product, denom);
   return quotient * denom === product ? quotient : quotient + 1; // rounded up
+}
+
+/** Indexes of the amounts dealAmountsNumber() writes. */
+export const DEAL_MONEY_UNITS = 0;
+export const DEAL_STOCK_UNITS = 1;
+export const DEAL_ASK_FEE = 2;
+export const DEAL_BID_FEE = 3;
+export const DEAL_AMOUNTS = 4;
+
+/**
+ * A deal's money (dealMoneyNumber), stock units (stockUnitsNumber), the ask side's fee on the
+ * money at `askRate` and the bid side's fee on the stock at `bidRate` (feeUnitsNumber), written
+ * to `out` at the DEAL_* indexes; false, writing nothing, when one of them is not exact. Results
+ * go through `out` rather than a returned double: V8 boxes the double result of a call it does
+ * not inline (an allocation per deal).
+ */
+export function dealAmountsNumber(
+  market: MarketSpec, ticks: number, lots: number, askRate: number, bidRate: number, out: Float64Array,
+): boolean {
+  const money = dealMoneyNumber(market, ticks, lots);
+  const stock = stockUnitsNumber(market, lots);
+  if (money < 0 || stock < 0) return false;
+  const askFee = feeUnitsNumber(market, money, askRate);
+  const bidFee = feeUnitsNumber(market, stock, bidRate);
+  if (askFee < 0 || bidFee < 0) return false;
+  out[DEAL_MONEY_UNITS] = money;
+  out[DEAL_STOCK_UNITS] = stock;
+  out[DEAL_ASK_FEE] = askFee;
+  out[DEAL_BID_FEE] = bidFee;
+  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { addInt64, copyInt64, setInt64, unitsAt } from '../int64-words.js';
+import { addInt64, copyInt64, setInt64, storeInt64WordsOf, unitsAt } from '../int64-words.js';
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
@@ -42,5 +42,15 @@ test('unitsAt reads an int64 as a double exactly in [0, 2^53) and -1 elsewhere; 
     assert.equal(column[0], BigInt(safe));
     setInt64(words, 0, -safe);
     assert.equal(column[0], -BigInt(safe));
+  }), { numRuns: 5000 });
+});
+
+test('storeInt64WordsOf stores a safe integer read from a Float64Array as the int64 bigint reads', () => {
+  fc.assert(fc.property(fc.maxSafeInteger(), fc.integer({ min: 0, max: 3 }), (value, i) => {
+    const column = new BigInt64Array(3);
+    const from = new Float64Array(4);
+    from[i] = value;
+    storeInt64WordsOf(new Uint32Array(column.buffer), 2, from, i);
+    assert.deepEqual([...column], [0n, BigInt(value), 0n]);
   }), { numRuns: 5000 });
 });

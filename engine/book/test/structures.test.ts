@@ -208,18 +208,74 @@ test('order-id index agrees with a Map under random sets, gets and deletes', () 
 /**
  * The Robin Hood invariant the early exits of get/delete rely on: along a run, an entry is never
  * more than one step further from its home than the entry before it, and a run starts at home.
+ * Returns the number of entries in use.
  */
-function assertRobinHood(index: OrderIdIndex): void {
-  const { keys, slots, mask } = index as unknown as { keys: Float64Array; slots: Int32Array; mask: number };
+function assertRobinHood(index: OrderIdIndex): number {
+  const { keys, slots, origin, mask } = index as unknown as { keys: Float64Array; slots: Int32Array; origin: number; mask: number };
   const home = homeOf(index);
+  const used = (at: number): boolean => slots[origin + at] !== 0;
+  const keyAt = (at: number): number => keys[origin + at]!;
+  let count = 0;
   for (let at = 0; at <= mask; at++) {
-    if (slots[at] === NIL) continue;
-    const dist = (at - home(keys[at]!)) & mask;
+    if (!used(at)) continue;
+    count++;
+    const dist = (at - home(keyAt(at))) & mask;
     const before = (at - 1) & mask;
-    const prevDist = slots[before] === NIL ? -1 : (before - home(keys[before]!)) & mask;
+    const prevDist = used(before) ? (before - home(keyAt(before))) & mask : -1;
     assert.ok(dist <= prevDist + 1, `entry at ${at} is ${dist} from home after one at ${prevDist}`);
   }
+  return count;
 }
+
+/** Entries of the index's table in use. */
+function entriesOf(index: OrderIdIndex): number {
+  return (index as unknown as { mask: number }).mask + 1;
+}
+
+test('order-id index: the table starts small, doubles before it is more than a quarter full, and stops at twice the capacity', () => {
+  const index = new OrderIdIndex(1000, 64); // at most 2,048 entries
+  assert.equal(entriesOf(index), 64);
+  const sizes: number[] = [];
+  for (let id = 1; id <= 1000; id++) {
+    index.set(id * 7, id);
+    if (sizes.at(-1) !== entriesOf(index)) sizes.push(entriesOf(index));
+    const entries = entriesOf(index);
+    assert.ok(id <= (entries === 2048 ? entries / 2 : entries / 4), `${id} ids in ${entries} entries`);
+  }
+  assert.deepEqual(sizes, [64, 128, 256, 512, 1024, 2048]);
+  for (let id = 1; id <= 1000; id++) assert.equal(index.get(id * 7), id);
+  assert.equal(assertRobinHood(index), 1000);
+  for (let id = 1; id <= 1000; id += 2) index.delete(id * 7);
+  for (let id = 1; id <= 1000; id += 2) index.set(id * 7 + 3, id);
+  assert.equal(entriesOf(index), 2048);
+  for (let id = 1; id <= 1000; id++) {
+    assert.equal(index.get(id * 7), id % 2 === 0 ? id : NIL);
+    assert.equal(index.get(id * 7 + 3), id % 2 === 1 ? id : NIL);
+  }
+  assert.equal(assertRobinHood(index), 1000);
+});
+
+test('order-id index agrees with a Map while its table grows', () => {
+  const capacity = 200;
+  const id = fc.oneof(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }));
+  const op = fc.record({ kind: fc.constantFrom('set', 'set', 'delete', 'get'), id, slot: fc.integer({ min: 0, max: capacity - 1 }) });
+  fc.assert(fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
+    const index = new OrderIdIndex(capacity, 16);
+    const model = new Map<number, number>();
+    for (const o of ops) {
+      if (o.kind === 'set' && (model.has(o.id) || model.size < capacity)) {
+        index.set(o.id, o.slot);
+        model.set(o.id, o.slot);
+      } else if (o.kind === 'delete') {
+        index.delete(o.id);
+        model.delete(o.id);
+      }
+      assert.equal(index.get(o.id), model.get(o.id) ?? NIL);
+    }
+    for (const [known, slot] of model) assert.equal(index.get(known), slot);
+    assert.equal(assertRobinHood(index), model.size);
+  }), { numRuns: 200 });
+});
 
 test('order-id index: deleting from a long run of consecutive ids keeps the rest findable', () => {
   const index = new OrderIdIndex(1024);

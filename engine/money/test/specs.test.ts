@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { validateConfig } from '../../../conf/load.js';
 import {
-  affordableLots, affordableLotsNumber, buildSpecs, dealMoney, dealMoneyNumber, feeUnits, feeUnitsNumber, floorDiv, stockUnits,
-  stockUnitsNumber, type MarketSpec,
+  affordableLots, affordableLotsNumber, buildSpecs, DEAL_AMOUNTS, DEAL_ASK_FEE, DEAL_BID_FEE, DEAL_MONEY_UNITS, DEAL_STOCK_UNITS,
+  dealAmountsNumber, dealMoney, dealMoneyNumber, feeUnits, feeUnitsNumber, floorDiv, stockUnits, stockUnitsNumber, type MarketSpec,
 } from '../specs.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -45,6 +45,50 @@ test('the double fast paths agree with the bigint versions, and decline exactly 
       const fee = feeUnits(spec, money, feeRate);
       if (feeN >= 0) assert.equal(BigInt(feeN), fee);
       else assert.ok(money * BigInt(feeRate) > MAX_SAFE);
+    }
+  }), { numRuns: 5000 });
+});
+
+test('deal money in doubles stays exact when ticks × lots passes 2^53 but the truncated money does not', () => {
+  const truncating = markets().filter((m) => m.dealDivNumber > 1 && Number.isFinite(m.dealDivNumber));
+  assert.ok(truncating.length > 0);
+  const big = fc.integer({ min: 2 ** 26, max: Number.MAX_SAFE_INTEGER });
+  fc.assert(fc.property(fc.constantFrom(...truncating), big, big, (spec, ticks, lots) => {
+    const money = dealMoney(spec, ticks, lots);
+    const moneyN = dealMoneyNumber(spec, ticks, lots);
+    const div = spec.dealDiv;
+    const q = BigInt(lots) / div;
+    const parts = [BigInt(ticks) * q, BigInt(ticks) * (BigInt(lots) - q * div)];
+    if (moneyN >= 0) assert.equal(BigInt(moneyN), money);
+    else assert.ok(money > MAX_SAFE || parts.some((p) => p > MAX_SAFE), `declined ${ticks}×${lots} in ${spec.name}`);
+  }), { numRuns: 5000 });
+  const spec = truncating[0]!; // BBBCCC: money = ⌊ticks × lots / 10^3⌋
+  assert.equal(spec.dealDivNumber, 1_000);
+  assert.equal(dealMoneyNumber(spec, 2e9, 1e7 + 999), 2e13 + 1_998_000_000); // ticks × lots ≈ 2 × 10^16
+  assert.equal(dealMoneyNumber(spec, 3, 3_002_399_751_580_331), 9_007_199_254_740); // ⌊(2^53 + 1) / 1000⌋
+  assert.equal(dealMoneyNumber(spec, Number.MAX_SAFE_INTEGER, 1_000), Number.MAX_SAFE_INTEGER);
+  assert.equal(dealMoneyNumber(spec, Number.MAX_SAFE_INTEGER, 2_000), -1);
+});
+
+test('a deal\'s amounts in doubles agree with the bigint versions, or are declined (and nothing written) when one is not exact', () => {
+  const all = markets();
+  const rate = fc.integer({ min: 0, max: 10 ** 8 - 1 });
+  fc.assert(fc.property(fc.constantFrom(...all), quantity, quantity, rate, rate, (spec, ticks, lots, askRaw, bidRaw) => {
+    const askRate = askRaw % (spec.maxFeeTicks + 1);
+    const bidRate = bidRaw % (spec.maxFeeTicks + 1);
+    const out = new Float64Array(DEAL_AMOUNTS).fill(-7);
+    const money = dealMoney(spec, ticks, lots);
+    const units = stockUnits(spec, lots);
+    const askFee = feeUnits(spec, money, askRate);
+    const bidFee = feeUnits(spec, units, bidRate);
+    if (dealAmountsNumber(spec, ticks, lots, askRate, bidRate, out)) {
+      const got = [out[DEAL_MONEY_UNITS]!, out[DEAL_STOCK_UNITS]!, out[DEAL_ASK_FEE]!, out[DEAL_BID_FEE]!];
+      assert.deepEqual(got.map((x) => BigInt(x)), [money, units, askFee, bidFee]);
+    } else {
+      assert.deepEqual([...out], [-7, -7, -7, -7], 'nothing written');
+      const declined = dealMoneyNumber(spec, ticks, lots) < 0 || stockUnitsNumber(spec, lots) < 0
+        || money * BigInt(askRate) > MAX_SAFE || units * BigInt(bidRate) > MAX_SAFE;
+      assert.ok(declined, `declined ${ticks}×${lots} at ${askRate}/${bidRate} in ${spec.name}`);
     }
   }), { numRuns: 5000 });
 });
