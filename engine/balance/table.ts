@@ -243,6 +243,19 @@ export class BalanceTable {
     this.deltas?.addUnits(row, asset, units, 0);
   }
 
+  /** creditUnits() of two assets of one row under one lock (a fee account's fees of a command); a 0 is skipped. */
+  creditTwoUnits(row: number, first: number, firstUnits: number, second: number, secondUnits: number): void {
+    this.guard(row);
+    this.lock(row);
+    if (firstUnits !== 0) addInt64(this.cells, this.words, this.cell(row, first), firstUnits);
+    if (secondUnits !== 0) addInt64(this.cells, this.words, this.cell(row, second), secondUnits);
+    this.unlock(row);
+    if (this.deltas !== null) {
+      if (firstUnits !== 0) this.deltas.addUnits(row, first, firstUnits, 0);
+      if (secondUnits !== 0) this.deltas.addUnits(row, second, secondUnits, 0);
+    }
+  }
+
   /**
    * Both legs of one side of a deal under one lock: `paid` units of `paidAsset` leave the row's
    * frozen funds, `received` units of `receivedAsset` arrive in its available balance.

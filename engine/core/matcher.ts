@@ -157,8 +157,7 @@ export class Matcher {
   private flushFees(): void {
     const spec = this.spec;
     if (spec === null) return;
-    if (this.feeMoney !== 0) this.balances.creditUnits(this.feeRow, spec.money.index, this.feeMoney);
-    if (this.feeStock !== 0) this.balances.creditUnits(this.feeRow, spec.stock.index, this.feeStock);
+    if (this.feeMoney !== 0 || this.feeStock !== 0) this.balances.creditTwoUnits(this.feeRow, spec.money.index, this.feeMoney, spec.stock.index, this.feeStock);
     this.feeMoney = 0;
     this.feeStock = 0;
   }
