@@ -1,9 +1,10 @@
 /**
  * `node dist/main.js`: the all-in-one process starts from a config file, serves HTTP JSON-RPC,
- * and exits 0 on SIGINT and SIGTERM; a bad config exits 1 with the offending key named.
+ * and exits 0 on SIGINT and SIGTERM; SIGUSR2 takes a snapshot that the next start recovers from; a
+ * bad config exits 1 with the offending key named.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -56,6 +57,34 @@ describe('main.ts', { timeout: 120_000 }, () => {
       }
     });
   }
+
+  it('takes a snapshot on SIGUSR2 and starts from it next time', async () => {
+    const path = join(dir, 'config-snapshot.json');
+    const dataDir = join(dir, 'data-snapshot');
+    writeFileSync(path, JSON.stringify({ ...defaultConfig, http: { host: '127.0.0.1', port: 0 }, ws: { host: '127.0.0.1', port: 0 } }));
+    const first = run(['--config', path, '--data-dir', dataDir]);
+    try {
+      const port = (await logLine(first, 'HTTP JSON-RPC listening')).port as number;
+      assert.ok((await ok<unknown[]>(port, 'market.list', [])).length > 0);
+      first.child.kill('SIGUSR2');
+      const taken = await logLine(first, 'snapshot taken');
+      assert.ok(existsSync(taken.path as string), 'the snapshot file is there');
+      assert.ok((taken.bytes as number) > 0);
+      first.child.kill('SIGTERM');
+      assert.deepEqual(await exited(first), { code: 0, signal: null });
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    const second = run(['--config', path, '--data-dir', dataDir]);
+    try {
+      const recovered = await logLine(second, 'recovered from the journal');
+      assert.equal(recovered.snapshot, first.lines.map((l) => l.startsWith('{') ? JSON.parse(l) as Record<string, unknown> : {}).find((e) => e.msg === 'snapshot taken')?.path);
+      second.child.kill('SIGTERM');
+      assert.deepEqual(await exited(second), { code: 0, signal: null });
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+  });
 
   it('exits 1 and names the key on a bad config', async () => {
     const path = join(dir, 'bad.json');
