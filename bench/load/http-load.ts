@@ -46,6 +46,14 @@ export interface HttpPhase {
   readonly traded: number;
   /** Closed loop: send → reply; open loop: intended → reply, every request sent in the phase. */
   readonly latency: LatencySummary;
+  /**
+   * Open loop, the two parts of `latency`: how late the generator wrote each request after its
+   * intended time (its own delay: the pacer, a busy event loop, no idle connection), and the
+   * round trip from that write to the reply read (the server, the kernel, and how late the
+   * generator read the reply). Closed loop: the lag is 0 and the round trip is `latency`.
+   */
+  readonly sendLag: LatencySummary;
+  readonly roundTrip: LatencySummary;
   /** Open loop: requests due but not sent when the phase ended (the rate was not sustained). */
   readonly backlog: number;
   /** The command stream ran out before the deadline. */
@@ -61,6 +69,8 @@ interface Slot {
   command: number;
   requestId: number;
   intended: number;
+  /** When the request was written (performance.now()). */
+  sent: number;
 }
 
 export class HttpLoad {
@@ -77,6 +87,7 @@ export class HttpLoad {
         command: -1,
         requestId: 0,
         intended: 0,
+        sent: 0,
       };
       return slot;
     });
@@ -127,7 +138,8 @@ export class HttpLoad {
       slot.command = i;
       slot.requestId = id;
       slot.intended = intended;
-      slot.connection.post(body, slot.callback, performance.now());
+      slot.sent = performance.now();
+      slot.connection.post(body, slot.callback, slot.sent);
       return true;
     }
     return false;
@@ -147,6 +159,8 @@ class PhaseRun {
   private readonly byMethod = new Map<string, number>();
   private readonly errors = new Map<string, number>();
   private readonly histogram: Histogram = nanosHistogram();
+  private readonly sendLag: Histogram = nanosHistogram();
+  private readonly roundTrip: Histogram = nanosHistogram();
   private readonly idle: Slot[] = [];
   private startMs = 0;
   private endMs = 0;
@@ -238,6 +252,8 @@ class PhaseRun {
       }
       if (now <= this.endMs) this.replies++;
       this.histogram.recordValue(Math.max(1, Math.round((now - slot.intended) * 1e6)));
+      this.sendLag.recordValue(Math.max(1, Math.round((slot.sent - slot.intended) * 1e6)));
+      this.roundTrip.recordValue(Math.max(1, Math.round((now - slot.sent) * 1e6)));
     } catch (e) {
       this.fail(e as Error);
       return;
@@ -302,7 +318,9 @@ class PhaseRun {
     const seconds = Math.min(performance.now(), this.endMs) - this.startMs;
     this.cleanup();
     const latency = summarize(this.histogram);
-    this.histogram.destroy();
+    const sendLag = summarize(this.sendLag);
+    const roundTrip = summarize(this.roundTrip);
+    for (const h of [this.histogram, this.sendLag, this.roundTrip]) h.destroy();
     this.finish({
       name: this.name,
       rate: this.rate,
@@ -314,6 +332,8 @@ class PhaseRun {
       skippedCancels: this.skippedCancels,
       traded: this.traded,
       latency,
+      sendLag,
+      roundTrip,
       backlog: this.backlog,
       exhausted: this.exhausted,
     });

@@ -411,6 +411,8 @@ function httpResult(report: LoadReport, book: BookState, run: RunInfo): Workload
       journal_mib: round(run.journalBytes / 2 ** 20, 1),
       fdatasync_us: run.fsyncUs,
       ...orderPhaseExtras(sat, open, errors),
+      ...latencyExtras('open_send_lag_', open.sendLag),
+      ...latencyExtras('open_round_trip_', open.roundTrip),
       resting_orders: book.resting,
       commands_used: report.position,
       generate_seconds: report.generateSeconds,
