@@ -34,6 +34,7 @@ import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
 import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
 import { assignShards, marketsOfShard } from './assignment.js';
 import { CommandWriter } from './command-writer.js';
+import { PendingTable } from './pending.js';
 import { eventRecordBytes, readEvents, readReply, readRequestId, type CommandReply } from './replies.js';
 
 export type { CommandReply } from './replies.js';
@@ -135,9 +136,10 @@ export class Router {
   /** Shard of each market, by market index. */
   readonly shardOfMarket: readonly number[];
   private readonly shards: Shard[] = [];
-  private readonly waiting = new Map<number, Resolver>();
+  /** Commands sent through the promise API, by request id (a table, not a Map: see pending.ts). */
+  private readonly waiting = new PendingTable<Resolver>();
   /** Commands sent with a callback (submit…), by request id. */
-  private readonly callbacks = new Map<number, ReplyCallback>();
+  private readonly callbacks = new PendingTable<ReplyCallback>();
   private readonly replyView = new RingReplyView();
   private readonly listeners: EventListener[] = [];
   private readonly recordListeners: EventRecordsListener[] = [];
@@ -597,15 +599,13 @@ export class Router {
         continue;
       }
       const request = readRequestId(v, at);
-      const resolve = this.waiting.get(request);
+      const resolve = this.waiting.size === 0 ? undefined : this.waiting.take(request);
       if (resolve !== undefined) {
-        this.waiting.delete(request);
         resolve(readReply(v, at, ring.recordLength));
         continue;
       }
-      const done = this.callbacks.get(request);
+      const done = this.callbacks.take(request);
       if (done === undefined) continue;
-      this.callbacks.delete(request);
       const reply = this.replyView.set(v, at, ring.recordLength);
       call(done, reply, 'ReplyCallbackError');
     }
@@ -616,10 +616,8 @@ export class Router {
     if (this.state === 'failed' || this.state === 'stopped') return;
     this.state = 'failed';
     this.failure = err;
-    for (const resolve of this.waiting.values()) resolve(stopped(Code.ENGINE_STOPPED));
-    this.waiting.clear();
-    const callbacks = [...this.callbacks.values()];
-    this.callbacks.clear();
+    for (const resolve of this.waiting.takeAll()) resolve(stopped(Code.ENGINE_STOPPED));
+    const callbacks = this.callbacks.takeAll();
     for (const done of callbacks) call(done, this.replyView.none(Code.ENGINE_STOPPED), 'ReplyCallbackError');
     for (const listener of this.failureListeners) listener(err);
   }
