@@ -42,6 +42,8 @@ export interface HttpPhase {
   readonly errors: Record<string, number>;
   /** Cancels not sent because their target's id was not known (its place in flight or failed). */
   readonly skippedCancels: number;
+  /** Commands of the stream passed over by the formatter's filter (workload http-limit: all but limit orders). */
+  readonly filtered: number;
   /** Place replies whose order traded at once (deal_stock ≠ 0). */
   readonly traded: number;
   /** Closed loop: send → reply; open loop: intended → reply, every request sent in the phase. */
@@ -129,6 +131,10 @@ export class HttpLoad {
     const n = fmt.w.commands;
     while (fmt.cursor < n) {
       const i = fmt.cursor++;
+      if (!fmt.sends(i)) {
+        run.filtered++;
+        continue;
+      }
       const id = ++this.requestId;
       const body = fmt.body(i, id, SOURCE);
       if (body === null) {
@@ -155,6 +161,7 @@ class PhaseRun {
   replies = 0;
   inFlight = 0;
   skippedCancels = 0;
+  filtered = 0;
   traded = 0;
   private readonly byMethod = new Map<string, number>();
   private readonly errors = new Map<string, number>();
@@ -330,6 +337,7 @@ class PhaseRun {
       byMethod: Object.fromEntries(this.byMethod),
       errors: Object.fromEntries(this.errors),
       skippedCancels: this.skippedCancels,
+      filtered: this.filtered,
       traded: this.traded,
       latency,
       sendLag,
