@@ -222,9 +222,11 @@ class PhaseRun {
   }
 
   /**
-   * Open loop: sends every request that is due on idle connections. Called on every reply and on
-   * every tick of the pacer (~100 µs, lib/pacer.ts) for the gaps. It never spins: a spinning
-   * client would take a core from the server.
+   * Open loop: sends every request that is due on idle connections. Called on every reply and,
+   * for the gaps, by the pacer (lib/pacer.ts, due mode: on its first tick, ~100 µs apart, after
+   * the next request's intended time, unless a reply sent it first; not at all while every
+   * connection is busy: a reply comes first). It never spins: a spinning client would take a
+   * core from the server.
    */
   private pump(): void {
     if (!this.sending) return;
@@ -234,6 +236,7 @@ class PhaseRun {
       this.k++;
       this.nextDue = this.startMs + this.k * this.intervalMs;
     }
+    this.clock.due(this.idle.length > 0 ? this.nextDue : null);
   }
 
   reply(slot: Slot, err: Error | null, status: number, body: string): void {

@@ -354,6 +354,9 @@ class OrderPhaseRun {
         this.k++;
         this.nextDue = this.startMs + this.k * this.intervalMs;
       }
+      // The pacer wakes this thread only once the next order is due and no reply frame sent it
+      // first (lib/pacer.ts, due mode); a full session ring waits for its replies instead.
+      this.clock.due(this.held >= 0 ? null : this.nextDue);
     }
     // Closed loop: a session waits until a full frame's worth of its pipeline is free (or nothing is in flight),
     // so that frames do not shrink to the few orders each reply frees; the open loop sends whatever is due.
