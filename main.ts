@@ -8,7 +8,9 @@
  * Every acknowledged operation is journaled under --data-dir (default ./data) and recovered at
  * the next start.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './conf/load.js';
@@ -18,6 +20,13 @@ import { startHttpGateway } from './gateway/http/server.js';
 import { startWsGateway } from './gateway/ws/server.js';
 
 const logger = pino({ name: 'viaduct' });
+
+// The gateway's thread scavenges alone when the machine has no core to spare for V8's parallel
+// GC helpers (the shard workers take the others): helpers that wait for a core stretch every
+// scavenge pause of this thread, during which no socket is served (measured on 2 cores, HTTP
+// order load: scavenges of 2.0 ms at the median, 5.4 ms at p90, against 0.9 and 2.3 ms alone).
+// The flag is read at each scavenge; it also applies to the shard workers, which rarely collect.
+if (availableParallelism() <= 2) setFlagsFromString('--no-parallel-scavenge');
 
 function cliOptions(): { config: string | undefined; dataDir: string } {
   const { values } = parseArgs({

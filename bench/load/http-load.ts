@@ -42,10 +42,20 @@ export interface HttpPhase {
   readonly errors: Record<string, number>;
   /** Cancels not sent because their target's id was not known (its place in flight or failed). */
   readonly skippedCancels: number;
+  /** Commands of the stream passed over by the formatter's filter (workload http-limit: all but limit orders). */
+  readonly filtered: number;
   /** Place replies whose order traded at once (deal_stock ≠ 0). */
   readonly traded: number;
   /** Closed loop: send → reply; open loop: intended → reply, every request sent in the phase. */
   readonly latency: LatencySummary;
+  /**
+   * Open loop, the two parts of `latency`: how late the generator wrote each request after its
+   * intended time (its own delay: the pacer, a busy event loop, no idle connection), and the
+   * round trip from that write to the reply read (the server, the kernel, and how late the
+   * generator read the reply). Closed loop: the lag is 0 and the round trip is `latency`.
+   */
+  readonly sendLag: LatencySummary;
+  readonly roundTrip: LatencySummary;
   /** Open loop: requests due but not sent when the phase ended (the rate was not sustained). */
   readonly backlog: number;
   /** The command stream ran out before the deadline. */
@@ -61,6 +71,8 @@ interface Slot {
   command: number;
   requestId: number;
   intended: number;
+  /** When the request was written (performance.now()). */
+  sent: number;
 }
 
 export class HttpLoad {
@@ -77,6 +89,7 @@ export class HttpLoad {
         command: -1,
         requestId: 0,
         intended: 0,
+        sent: 0,
       };
       return slot;
     });
@@ -118,6 +131,10 @@ export class HttpLoad {
     const n = fmt.w.commands;
     while (fmt.cursor < n) {
       const i = fmt.cursor++;
+      if (!fmt.sends(i)) {
+        run.filtered++;
+        continue;
+      }
       const id = ++this.requestId;
       const body = fmt.body(i, id, SOURCE);
       if (body === null) {
@@ -127,7 +144,8 @@ export class HttpLoad {
       slot.command = i;
       slot.requestId = id;
       slot.intended = intended;
-      slot.connection.post(body, slot.callback, performance.now());
+      slot.sent = performance.now();
+      slot.connection.post(body, slot.callback, slot.sent);
       return true;
     }
     return false;
@@ -143,10 +161,13 @@ class PhaseRun {
   replies = 0;
   inFlight = 0;
   skippedCancels = 0;
+  filtered = 0;
   traded = 0;
   private readonly byMethod = new Map<string, number>();
   private readonly errors = new Map<string, number>();
   private readonly histogram: Histogram = nanosHistogram();
+  private readonly sendLag: Histogram = nanosHistogram();
+  private readonly roundTrip: Histogram = nanosHistogram();
   private readonly idle: Slot[] = [];
   private startMs = 0;
   private endMs = 0;
@@ -201,9 +222,11 @@ class PhaseRun {
   }
 
   /**
-   * Open loop: sends every request that is due on idle connections. Called on every reply and on
-   * every tick of the pacer (~100 µs, lib/pacer.ts) for the gaps. It never spins: a spinning
-   * client would take a core from the server.
+   * Open loop: sends every request that is due on idle connections. Called on every reply and,
+   * for the gaps, by the pacer (lib/pacer.ts, due mode: on its first tick, ~100 µs apart, after
+   * the next request's intended time, unless a reply sent it first; not at all while every
+   * connection is busy: a reply comes first). It never spins: a spinning client would take a
+   * core from the server.
    */
   private pump(): void {
     if (!this.sending) return;
@@ -213,6 +236,7 @@ class PhaseRun {
       this.k++;
       this.nextDue = this.startMs + this.k * this.intervalMs;
     }
+    this.clock.due(this.idle.length > 0 ? this.nextDue : null);
   }
 
   reply(slot: Slot, err: Error | null, status: number, body: string): void {
@@ -238,6 +262,8 @@ class PhaseRun {
       }
       if (now <= this.endMs) this.replies++;
       this.histogram.recordValue(Math.max(1, Math.round((now - slot.intended) * 1e6)));
+      this.sendLag.recordValue(Math.max(1, Math.round((slot.sent - slot.intended) * 1e6)));
+      this.roundTrip.recordValue(Math.max(1, Math.round((now - slot.sent) * 1e6)));
     } catch (e) {
       this.fail(e as Error);
       return;
@@ -302,7 +328,9 @@ class PhaseRun {
     const seconds = Math.min(performance.now(), this.endMs) - this.startMs;
     this.cleanup();
     const latency = summarize(this.histogram);
-    this.histogram.destroy();
+    const sendLag = summarize(this.sendLag);
+    const roundTrip = summarize(this.roundTrip);
+    for (const h of [this.histogram, this.sendLag, this.roundTrip]) h.destroy();
     this.finish({
       name: this.name,
       rate: this.rate,
@@ -312,8 +340,11 @@ class PhaseRun {
       byMethod: Object.fromEntries(this.byMethod),
       errors: Object.fromEntries(this.errors),
       skippedCancels: this.skippedCancels,
+      filtered: this.filtered,
       traded: this.traded,
       latency,
+      sendLag,
+      roundTrip,
       backlog: this.backlog,
       exhausted: this.exhausted,
     });

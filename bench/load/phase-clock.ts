@@ -22,6 +22,11 @@ export class PhaseClock {
     this.pacer?.run(onTick);
   }
 
+  /** The open loop's next send is due at `atMs` (null: none is): the pacer wakes the sender only then (Pacer.due). */
+  due(atMs: number | null): void {
+    this.pacer?.due(atMs);
+  }
+
   /** Sending is over: no more ticks (the progress line goes on until stop()). */
   stopTicks(): void {
     this.pacer?.stop();

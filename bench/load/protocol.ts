@@ -102,6 +102,12 @@ function checkOrderEnvelope(
   return { code: null, orderId: o.id, traded: o.deal_stock !== '0' };
 }
 
+/**
+ * Which of the stream's commands are sent: `all`, or `limit` — only its limit orders, passive and
+ * crossing (workload http-limit: order.put_limit alone); the others are passed over.
+ */
+export type CommandFilter = 'all' | 'limit';
+
 /** Formats the workload's commands as request bodies, resolving cancel targets to the server's ids. */
 export class RequestFormatter {
   /** The position in the command stream, shared by every sender of a run (the books carry over). */
@@ -116,7 +122,7 @@ export class RequestFormatter {
   private readonly fee: (m: MarketSpec) => [string, string];
   private readonly specs: readonly (MarketSpec | undefined)[];
 
-  constructor(readonly w: Workload) {
+  constructor(readonly w: Workload, readonly filter: CommandFilter = 'all') {
     const n = w.commands;
     this.predicted = new Float64Array(n);
     let next = 1;
@@ -130,6 +136,11 @@ export class RequestFormatter {
     const fees = new Map<number, [string, string]>();
     for (const m of w.markets) fees.set(m.index, [fixed(w.takerFee, m.feePrec), fixed(w.makerFee, m.feePrec)]);
     this.fee = (m) => fees.get(m.index)!;
+  }
+
+  /** Whether command i is sent under the filter (a command that is not is passed over, never counted as skipped). */
+  sends(i: number): boolean {
+    return this.filter === 'all' || this.w.op[i] === Op.LIMIT;
   }
 
   market(i: number): MarketSpec {

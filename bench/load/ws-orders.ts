@@ -69,6 +69,9 @@ export interface WsOrderPhase {
   readonly traded: number;
   /** Closed loop: send → reply; open loop: intended → reply. */
   readonly latency: LatencySummary;
+  /** Open loop, the two parts of `latency` (as over HTTP, http-load.ts): intended → written, written → reply read. */
+  readonly sendLag: LatencySummary;
+  readonly roundTrip: LatencySummary;
   readonly backlog: number;
   readonly exhausted: boolean;
   /** WebSocket frames sent (orders per frame = sent / frames). */
@@ -240,6 +243,8 @@ class OrderPhaseRun {
   private readonly byMethod = new Map<string, number>();
   private readonly errors = new Map<string, number>();
   private readonly histogram: Histogram = nanosHistogram();
+  private readonly sendLag: Histogram = nanosHistogram();
+  private readonly roundTrip: Histogram = nanosHistogram();
   private readonly pipeline: number;
   private readonly frameOrders: number;
   private readonly encoding: OrderEncoding;
@@ -349,6 +354,9 @@ class OrderPhaseRun {
         this.k++;
         this.nextDue = this.startMs + this.k * this.intervalMs;
       }
+      // The pacer wakes this thread only once the next order is due and no reply frame sent it
+      // first (lib/pacer.ts, due mode); a full session ring waits for its replies instead.
+      this.clock.due(this.held >= 0 ? null : this.nextDue);
     }
     // Closed loop: a session waits until a full frame's worth of its pipeline is free (or nothing is in flight),
     // so that frames do not shrink to the few orders each reply frees; the open loop sends whatever is due.
@@ -502,6 +510,8 @@ class OrderPhaseRun {
     }
     if (now <= this.endMs) this.replies++;
     this.histogram.recordValue(Math.max(1, Math.round((now - s.intended[at]!) * 1e6)));
+    this.sendLag.recordValue(Math.max(1, Math.round((s.sentAt[at]! - s.intended[at]!) * 1e6)));
+    this.roundTrip.recordValue(Math.max(1, Math.round((now - s.sentAt[at]!) * 1e6)));
   }
 
   abort(err: Error): void {
@@ -556,7 +566,9 @@ class OrderPhaseRun {
     const seconds = Math.min(performance.now(), this.endMs) - this.startMs;
     this.cleanup();
     const latency = summarize(this.histogram);
-    this.histogram.destroy();
+    const sendLag = summarize(this.sendLag);
+    const roundTrip = summarize(this.roundTrip);
+    for (const h of [this.histogram, this.sendLag, this.roundTrip]) h.destroy();
     this.finish({
       name: this.name,
       rate: this.rate,
@@ -568,6 +580,8 @@ class OrderPhaseRun {
       skippedCancels: this.skippedCancels,
       traded: this.traded,
       latency,
+      sendLag,
+      roundTrip,
       backlog: this.backlog,
       exhausted: this.exhausted,
       frames: this.frames,

@@ -12,6 +12,8 @@
  *    order.put_limit / order.put_market / order.cancel over N keep-alive connections, one request
  *    in flight each (never pipelined); a saturation phase (closed loop: requests/s) and an open
  *    loop at half that rate (latency from the intended send time, HDR, no coordinated omission);
+ *  - `http-limit`: the same with order.put_limit alone — the stream's limit orders, passive and
+ *    crossing; its cancels and market orders are passed over (the books grow through the run);
  *  - `ws`: the WebSocket API has no order placement methods (as in ViaBTC), so this measures what
  *    it offers: pipelined queries (order.query, asset.query, depth.query) in the same two phases,
  *    and the push fan-out (order.update, asset.update, depth.update to every user's session) while
@@ -37,9 +39,12 @@ import type { WsOrderPhase } from '../load/ws-orders.js';
 import type { Suite, SuiteOptions, WorkloadResult } from './types.js';
 
 const HTTP = 'http';
+const HTTP_LIMIT = 'http-limit';
 const WS = 'ws';
 const WS_BINARY = 'ws-binary';
-type LoadWorkload = typeof HTTP | typeof WS | typeof WS_BINARY;
+type LoadWorkload = typeof HTTP | typeof HTTP_LIMIT | typeof WS | typeof WS_BINARY;
+/** Workloads of HTTP order entry alone (no WebSocket). */
+const isHttp = (name: LoadWorkload): name is typeof HTTP | typeof HTTP_LIMIT => name === HTTP || name === HTTP_LIMIT;
 const DEFAULT_COMMANDS = 3_000_000;
 /** Workloads ws, ws-binary: stream commands per second of order entry the default stream is sized for. */
 const ORDER_STREAM_PER_SECOND = 250_000;
@@ -63,7 +68,7 @@ const GENERATOR = fileURLToPath(new URL('../load/generator.js', import.meta.url)
 export const loadSuite: Suite = {
   name: 'load',
   description: 'the exchange end to end (node dist/main.js) driven by a load generator process over HTTP keep-alive and WebSocket',
-  workloads: [HTTP, WS, WS_BINARY],
+  workloads: [HTTP, HTTP_LIMIT, WS, WS_BINARY],
   run: runLoadSuite,
 };
 
@@ -246,12 +251,12 @@ async function runWorkload(name: LoadWorkload, options: SuiteOptions): Promise<W
   const warmupSeconds = Math.min(MAX_WARMUP_SECONDS, seconds);
   const phaseSeconds = warmupSeconds + 2 * seconds;
   // Workload ws also needs the fixed-rate HTTP order flow behind its pushes.
-  const commands = options.commands ?? (name === HTTP ? DEFAULT_COMMANDS
+  const commands = options.commands ?? (isHttp(name) ? DEFAULT_COMMANDS
     : ORDER_STREAM_PER_SECOND * phaseSeconds + (name === WS ? Math.ceil(WS_ORDER_RATE * phaseSeconds * 1.5) + 10_000 : 0));
-  const connections = options.connections ?? (name === HTTP ? DEFAULT_HTTP_CONNECTIONS : DEFAULT_WS_ORDER_SESSIONS);
+  const connections = options.connections ?? (isHttp(name) ? DEFAULT_HTTP_CONNECTIONS : DEFAULT_WS_ORDER_SESSIONS);
   const f = funding(loadConfig(), seed);
-  const tokens = name === HTTP ? [] : f.userIds.map((user) => ({ token: tokenOf(user), user }));
-  if (name !== HTTP && connections > tokens.length) throw new Error(`load/${name}: at most ${tokens.length} order-entry sessions (one per user)`);
+  const tokens = isHttp(name) ? [] : f.userIds.map((user) => ({ token: tokenOf(user), user }));
+  if (!isHttp(name) && connections > tokens.length) throw new Error(`load/${name}: at most ${tokens.length} order-entry sessions (one per user)`);
   const encoding = name === WS_BINARY ? 'binary' : wsEncoding();
 
   log(`load: ${name} — starting the exchange (node dist/main.js, ${shards} shard${shards === 1 ? '' : 's'})`);
@@ -284,7 +289,7 @@ async function runWorkload(name: LoadWorkload, options: SuiteOptions): Promise<W
     if (code !== 0 && code !== null) log(`load: the exchange exited with code ${code}`);
   }
   const run: RunInfo = { connections, shards, seconds, warmupSeconds, durability, journalBytes, fsyncUs };
-  return name === HTTP ? httpResult(report, book, run) : wsResult(name, report, book, run);
+  return isHttp(name) ? httpResult(name, report, book, run) : wsResult(name, report, book, run);
 }
 
 function count(n: number): string {
@@ -372,19 +377,24 @@ function commonNotes(report: LoadReport, { shards, seconds, warmupSeconds, durab
   ];
 }
 
-function httpResult(report: LoadReport, book: BookState, run: RunInfo): WorkloadResult {
+function httpResult(name: typeof HTTP | typeof HTTP_LIMIT, report: LoadReport, book: BookState, run: RunInfo): WorkloadResult {
   const { connections, shards } = run;
   const sat = phase(report.http, 'saturation');
   const open = phase(report.http, 'open-loop');
   const errors = errorsOf(report.http);
-  checkCommon(HTTP, report, book, errors, EXPECTED_ERRORS);
+  checkCommon(name, report, book, errors, EXPECTED_ERRORS);
   const opsPerSec = sat.replies / sat.seconds;
   const putLimitShare = (sat.byMethod['order.put_limit'] ?? 0) / Math.max(1, Object.values(sat.byMethod).reduce((a, b) => a + b, 0));
+  const filtered = report.http.reduce((n, p) => n + p.filtered, 0);
   const notes = [
     WORKLOAD_NOTE,
-    `http: ${connections} keep-alive connections, one request in flight each (never pipelined: uWS closes a connection that sends while an async answer is pending); ` +
+    ...(name === HTTP_LIMIT ? [
+      `http-limit: order.put_limit alone — the stream's limit orders in stream order, passive and crossing (${count(sat.traded)} of ${count(sat.replies)} saturation replies traded at once); ` +
+        `its cancels and market orders are passed over (${count(filtered)} commands), so the books grow through the run (${count(book.resting)} orders resting at the end)`,
+    ] : []),
+    `${name}: ${connections} keep-alive connections, one request in flight each (never pipelined: uWS closes a connection that sends while an async answer is pending); ` +
       'client: a minimal HTTP/1.1 client over node:net (bench/load/http-client.ts; node:http or undici would cost the shared cores more per request); ' +
-      `ops/s = replies/s of the saturation phase (${Math.round(100 * putLimitShare)}% order.put_limit, the rest cancel and put_market); ` +
+      `ops/s = replies/s of the saturation phase (${Math.round(100 * putLimitShare)}% order.put_limit${putLimitShare < 1 ? ', the rest cancel and put_market' : ''}); ` +
       `latency = the open loop at ${count(open.rate ?? 0)} requests/s`,
     ...commonNotes(report, run),
     'deals: not counted (0) — the API has no deal counter until market.deals/order.deals are served; see traded_orders (place replies with deal_stock > 0)',
@@ -394,7 +404,7 @@ function httpResult(report: LoadReport, book: BookState, run: RunInfo): Workload
   if (behind(open)) notes.push(`warning: the open loop fell ${count(open.backlog)} requests behind its schedule: the rate was not sustained`);
   if (sat.exhausted || open.exhausted) notes.push('warning: the command stream ran out before a phase ended; use a larger --commands');
   return {
-    name: HTTP,
+    name,
     commands: sat.replies,
     seconds: round(sat.seconds, 3),
     ops_per_sec: Math.round(opsPerSec),
@@ -411,6 +421,7 @@ function httpResult(report: LoadReport, book: BookState, run: RunInfo): Workload
       journal_mib: round(run.journalBytes / 2 ** 20, 1),
       fdatasync_us: run.fsyncUs,
       ...orderPhaseExtras(sat, open, errors),
+      ...(name === HTTP_LIMIT ? { filtered_commands: filtered } : {}),
       resting_orders: book.resting,
       commands_used: report.position,
       generate_seconds: report.generateSeconds,
@@ -428,6 +439,8 @@ function orderPhaseExtras(sat: HttpPhase | WsOrderPhase, open: HttpPhase | WsOrd
     phase_seconds: round(sat.seconds, 3),
     put_limit_per_sec: Math.round((sat.byMethod['order.put_limit'] ?? 0) / sat.seconds),
     ...latencyExtras('saturation_', sat.latency),
+    ...latencyExtras('open_send_lag_', open.sendLag),
+    ...latencyExtras('open_round_trip_', open.roundTrip),
     open_rate: open.rate ?? 0,
     open_achieved_per_sec: Math.round(open.replies / open.seconds),
     open_backlog: open.backlog,

@@ -35,6 +35,7 @@ import { ReplyKind, REPLY_HEAD } from '../wire/commands.js';
 import { NIL, RingBuffer, RingConsumer, RingProducer } from '../wire/ring.js';
 import { assignShards, marketsOfShard } from './assignment.js';
 import { CommandWriter } from './command-writer.js';
+import { PendingTable } from './pending.js';
 import { eventRecordBytes, readEvents, readReply, readRequestId, type CommandReply } from './replies.js';
 
 export type { CommandReply } from './replies.js';
@@ -136,9 +137,10 @@ export class Router {
   /** Shard of each market, by market index. */
   readonly shardOfMarket: readonly number[];
   private readonly shards: Shard[] = [];
-  private readonly waiting = new Map<number, Resolver>();
+  /** Commands sent through the promise API, by request id (a table, not a Map: see pending.ts). */
+  private readonly waiting = new PendingTable<Resolver>();
   /** Commands sent with a callback (submit…), by request id. */
-  private readonly callbacks = new Map<number, ReplyCallback>();
+  private readonly callbacks = new PendingTable<ReplyCallback>();
   private readonly replyView = new RingReplyView();
   private readonly listeners: EventListener[] = [];
   private readonly recordListeners: EventRecordsListener[] = [];
@@ -165,6 +167,8 @@ export class Router {
   /** The balance table's lazy snapshot copy (every thread's BalanceTable has one over the same memory); null without a journal. */
   private readonly balanceCopy: LazyCopy | null = null;
   private snapshotTimer: NodeJS.Timeout | null = null;
+  /** Keeps the event loop alive while the reply pumps wait (one timer for the router's life, not one per wait). */
+  private pumpKeepAlive: NodeJS.Timeout | null = null;
   /** What start-up recovered from the journal (null without a journal). */
   recovery: RecoveryReport | null = null;
   /** Each shard's batch-loop counters as its worker reported them on stopping (null until then). */
@@ -539,6 +543,8 @@ export class Router {
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
     this.closed = true;
     for (const shard of this.shards) shard.replies.wake(); // ends the reply pumps' waits
+    if (this.pumpKeepAlive !== null) clearInterval(this.pumpKeepAlive);
+    this.pumpKeepAlive = null;
     this.state = this.state === 'failed' ? 'failed' : 'stopped';
     return this.stoppedStats();
   }
@@ -577,11 +583,14 @@ export class Router {
 
   /** Waits for replies on one shard's ring for as long as the router lives. */
   private pump(shard: Shard): void {
+    this.pumpKeepAlive ??= setInterval(() => undefined, 2 ** 31 - 1);
     const wait = (): void => {
       if (this.closed) return;
       // No timeout: stop() wakes the wait. (Tens of thousands of abandoned 1 s timeouts expiring
-      // together stalled the event loop for seconds under load.)
-      void shard.replies.waitForDataAsync(Infinity).then(() => {
+      // together stalled the event loop for seconds under load.) No timer per wait either: a wait
+      // per reply drain, each setting and clearing an interval, cost the thread two native calls
+      // and garbage per drain; pumpKeepAlive keeps the loop alive until stop().
+      void shard.replies.waitForDataAsync(Infinity, false).then(() => {
         this.drain(shard);
         if (shard.replies.hasData()) setImmediate(wait); // let sockets breathe between bursts
         else wait();
@@ -607,15 +616,13 @@ export class Router {
         continue;
       }
       const request = readRequestId(v, at);
-      const resolve = this.waiting.get(request);
+      const resolve = this.waiting.size === 0 ? undefined : this.waiting.take(request);
       if (resolve !== undefined) {
-        this.waiting.delete(request);
         resolve(readReply(v, at, ring.recordLength));
         continue;
       }
-      const done = this.callbacks.get(request);
+      const done = this.callbacks.take(request);
       if (done === undefined) continue;
-      this.callbacks.delete(request);
       const reply = this.replyView.set(v, at, ring.recordLength);
       call(done, reply, 'ReplyCallbackError');
     }
@@ -626,10 +633,8 @@ export class Router {
     if (this.state === 'failed' || this.state === 'stopped') return;
     this.state = 'failed';
     this.failure = err;
-    for (const resolve of this.waiting.values()) resolve(stopped(Code.ENGINE_STOPPED));
-    this.waiting.clear();
-    const callbacks = [...this.callbacks.values()];
-    this.callbacks.clear();
+    for (const resolve of this.waiting.takeAll()) resolve(stopped(Code.ENGINE_STOPPED));
+    const callbacks = this.callbacks.takeAll();
     for (const done of callbacks) call(done, this.replyView.none(Code.ENGINE_STOPPED), 'ReplyCallbackError');
     for (const listener of this.failureListeners) listener(err);
   }

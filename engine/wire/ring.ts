@@ -131,14 +131,16 @@ function keepLoopAlive(): void {
 
 /**
  * Atomics.waitAsync on one cell, keeping the event loop alive while it waits (Node does not count
- * a pending waitAsync, nor its timeout, as work). Resolves when woken, on timeout, or at once when
- * the cell does not hold `value`. Allocates a promise and a timer.
+ * a pending waitAsync, nor its timeout, as work) unless `keepAlive` is false (the caller keeps it
+ * alive itself). Resolves when woken, on timeout, or at once when the cell does not hold `value`.
+ * Allocates a promise, and a timer when keeping the loop alive.
  */
-function waitCellAsync(cells: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
+function waitCellAsync(cells: Int32Array, index: number, value: number, timeoutMs: number, keepAlive = true): Promise<unknown> {
   const result = waitAsync(cells, index, value, timeoutMs);
   if (!result.async) return Promise.resolve();
-  const keepAlive = setInterval(keepLoopAlive, Math.min(Math.max(timeoutMs, 1), MAX_TIMER_MS));
-  return result.value.then(() => clearInterval(keepAlive));
+  if (!keepAlive) return result.value;
+  const timer = setInterval(keepLoopAlive, Math.min(Math.max(timeoutMs, 1), MAX_TIMER_MS));
+  return result.value.then(() => clearInterval(timer));
 }
 
 /** The next wait ticket: any nonzero int32 different from the previous one. */
@@ -482,13 +484,15 @@ export class RingConsumer extends RingBuffer {
 
   /**
    * `waitForData` for a thread that serves sockets: no spin, Atomics.waitAsync, so the event loop
-   * keeps running (and stays alive while the wait lasts). Allocates a promise and a timer.
+   * keeps running (and stays alive while the wait lasts, unless `keepAlive` is false: a caller
+   * that waits again and again keeps the loop alive once instead of a timer per wait). Allocates
+   * a promise (and a timer).
    */
-  waitForDataAsync(timeoutMs: number): Promise<boolean> {
+  waitForDataAsync(timeoutMs: number, keepAlive = true): Promise<boolean> {
     if (this.hasData()) return Promise.resolve(true);
     const ticket = this.announceSleep();
     if (this.hasData() || this.isClosed()) return Promise.resolve(this.endSleep());
-    return waitCellAsync(this.control, CONSUMER_SLEEPING, ticket, timeoutMs).then(() => this.endSleep());
+    return waitCellAsync(this.control, CONSUMER_SLEEPING, ticket, timeoutMs, keepAlive).then(() => this.endSleep());
   }
 
   private announceSleep(): number {
