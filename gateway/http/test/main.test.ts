@@ -41,7 +41,7 @@ describe('main.ts', { timeout: 120_000 }, () => {
     it(`serves on the configured listener and exits 0 on ${signal}`, async () => {
       const path = join(dir, `config-${signal}.json`);
       writeFileSync(path, JSON.stringify({ ...defaultConfig, http: { host: '127.0.0.1', port: 0 } }));
-      const r = run(['--config', path]);
+      const r = run(['--config', path, '--data-dir', join(dir, `data-${signal}`)]); // never the checkout's ./data
       try {
         const listening = await logLine(r, 'HTTP JSON-RPC listening');
         const port = listening.port as number;
