@@ -60,17 +60,22 @@ export class OrderIdIndex {
   }
 
   get(id: number): number {
+    const at = this.entryOf(id);
+    return at < 0 ? NIL : this.slots[this.origin + at]! - 1;
+  }
+
+  /** Where `id` sits in the table in use (an offset from its origin), or -1. */
+  private entryOf(id: number): number {
     const keys = this.keys;
     const slots = this.slots;
     const mask = this.mask;
     const origin = this.origin;
     let at = this.home(id);
     for (let dist = 0; ; dist++) {
-      const value = slots[origin + at]!;
-      if (value === 0) return NIL;
+      if (slots[origin + at] === 0) return -1;
       const key = keys[origin + at]!;
-      if (key === id) return value - 1;
-      if (((at - this.home(key)) & mask) < dist) return NIL; // id would have displaced this entry
+      if (key === id) return at;
+      if (((at - this.home(key)) & mask) < dist) return -1; // id would have displaced this entry
       at = (at + 1) & mask;
     }
   }
@@ -82,18 +87,12 @@ export class OrderIdIndex {
   }
 
   delete(id: number): void {
+    const at = this.entryOf(id);
+    if (at < 0) return;
     const keys = this.keys;
     const slots = this.slots;
     const mask = this.mask;
     const origin = this.origin;
-    let at = this.home(id);
-    for (let dist = 0; ; dist++) {
-      if (slots[origin + at] === 0) return;
-      const key = keys[origin + at]!;
-      if (key === id) break;
-      if (((at - this.home(key)) & mask) < dist) return;
-      at = (at + 1) & mask;
-    }
     // Backward shift: move the rest of the run one place towards home, up to an entry at home.
     let hole = at;
     let next = (at + 1) & mask;
