@@ -183,25 +183,42 @@ test('order-id index: deletes in any order keep every remaining id findable', ()
   }), { numRuns: 500 });
 });
 
+interface IndexOp {
+  readonly kind: 'set' | 'delete' | 'get';
+  readonly id: number;
+  readonly slot: number;
+}
+
+/**
+ * Applies `ops` to `index` and to a Map (a set past `capacity` ids is skipped: the book never holds
+ * more), checking the op's id after each and calling `afterEach`; returns the Map.
+ */
+function runAgainstMap(index: OrderIdIndex, ops: readonly IndexOp[], capacity: number, afterEach?: (model: Map<number, number>) => void): Map<number, number> {
+  const model = new Map<number, number>();
+  for (const o of ops) {
+    if (o.kind === 'set' && (model.has(o.id) || model.size < capacity)) {
+      index.set(o.id, o.slot);
+      model.set(o.id, o.slot);
+    } else if (o.kind === 'delete') {
+      index.delete(o.id);
+      model.delete(o.id);
+    }
+    assert.equal(index.get(o.id), model.get(o.id) ?? NIL);
+    afterEach?.(model);
+  }
+  return model;
+}
+
 test('order-id index agrees with a Map under random sets, gets and deletes', () => {
   const capacity = 16;
   const id = fc.oneof(fc.integer({ min: 1, max: 48 }), fc.constantFrom(2 ** 32, 2 ** 32 + 1, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER));
   const op = fc.record({ kind: fc.constantFrom('set', 'delete', 'get'), id, slot: fc.integer({ min: 0, max: capacity - 1 }) });
   fc.assert(fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
     const index = new OrderIdIndex(capacity);
-    const model = new Map<number, number>();
-    for (const o of ops) {
-      if (o.kind === 'set' && (model.has(o.id) || model.size < capacity)) { // the book never holds more than its capacity
-        index.set(o.id, o.slot);
-        model.set(o.id, o.slot);
-      } else if (o.kind === 'delete') {
-        index.delete(o.id);
-        model.delete(o.id);
-      }
-      assert.equal(index.get(o.id), model.get(o.id) ?? NIL);
+    runAgainstMap(index, ops, capacity, (model) => {
       for (const [known, slot] of model) assert.equal(index.get(known), slot);
       assertRobinHood(index);
-    }
+    });
   }), { numRuns: 300 });
 });
 
@@ -261,17 +278,7 @@ test('order-id index agrees with a Map while its table grows', () => {
   const op = fc.record({ kind: fc.constantFrom('set', 'set', 'delete', 'get'), id, slot: fc.integer({ min: 0, max: capacity - 1 }) });
   fc.assert(fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
     const index = new OrderIdIndex(capacity, 16);
-    const model = new Map<number, number>();
-    for (const o of ops) {
-      if (o.kind === 'set' && (model.has(o.id) || model.size < capacity)) {
-        index.set(o.id, o.slot);
-        model.set(o.id, o.slot);
-      } else if (o.kind === 'delete') {
-        index.delete(o.id);
-        model.delete(o.id);
-      }
-      assert.equal(index.get(o.id), model.get(o.id) ?? NIL);
-    }
+    const model = runAgainstMap(index, ops, capacity);
     for (const [known, slot] of model) assert.equal(index.get(known), slot);
     assert.equal(assertRobinHood(index), model.size);
   }), { numRuns: 200 });
