@@ -3,8 +3,8 @@
  * Loads and validates the config (embedded defaults without --config), starts the sharded engine
  * (engine.shards worker threads behind the router), serves HTTP JSON-RPC and the WebSocket API,
  * and stops cleanly on SIGINT or SIGTERM (gateways closed, shards drained); SIGUSR2 takes a
- * journal snapshot now. A shard failure is
- * fatal: the engine stops accepting orders and the process exits non-zero for the watchdog.
+ * journal snapshot now. A shard failure is fatal: the engine stops accepting orders and the
+ * process exits non-zero for the watchdog.
  * Every acknowledged operation is journaled under --data-dir (default ./data) and recovered at
  * the next start.
  */
