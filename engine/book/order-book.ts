@@ -40,8 +40,8 @@ export class OrderBook {
   }
 
   /**
-   * Links a slot whose columns are filled in (id, user, side, price, left, ...) at the back of its
-   * price level. False, changing nothing, when the side has no free level.
+   * Links a slot whose columns are filled in (id, user, side, price, left, ...; the caller guarded
+   * it first: OrderColumns.guard) at the back of its price level. False, changing nothing, when the side has no free level.
    */
   insert(slot: number, knownLevel: number = NIL): boolean {
     const o = this.orders;
@@ -52,8 +52,7 @@ export class OrderBook {
     const links = o.links;
     const at = slot * LINK_STRIDE;
     const tail = levels.tail[level]!;
-    o.guard(slot);
-    if (tail !== NIL) o.guard(tail);
+    if (tail !== NIL) o.guard(tail); // the caller guarded `slot` before filling in its columns
     links[at + LINK_LEVEL] = level;
     links[at + LINK_PREV] = tail;
     o.next[slot] = NIL;

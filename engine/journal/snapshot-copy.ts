@@ -176,6 +176,9 @@ export function reserveEngineBuffers(engine: Engine, into: CopyBuffers): void {
   });
 }
 
+/** CopyBuffers keys of the balance table's copies, in the order of balanceCopySpec's columns (as warmBalanceBuffers and copyBalances name them). */
+const BALANCE_COPY_KEYS = ['cells', 'users'] as const;
+
 /**
  * The balance table's lazy copy (its cells and row → user map, by row) into `into`'s buffers, which
  * it allocates (call it at start-up, as reserveEngineBuffers). Made once by the router; every
@@ -185,10 +188,11 @@ export function balanceCopySpec(table: BalanceTable, into: CopyBuffers, shift = 
   const maxRows = table.users.maxUsers;
   const perRow = table.assetCount * 2;
   const users = table.users.rowUserIds(maxRows);
+  const [cellsKey, usersKey] = BALANCE_COPY_KEYS;
   return {
     columns: [
-      { from: table.cells, to: into.whole('cells', table.cells, maxRows * perRow), per: perRow },
-      { from: users, to: into.whole('users', users, maxRows), per: 1 },
+      { from: table.cells, to: into.whole(cellsKey, table.cells, maxRows * perRow), per: perRow },
+      { from: users, to: into.whole(usersKey, users, maxRows), per: 1 },
     ],
     state: into.lazyState('balances', maxRows, shift),
     shift,
@@ -297,13 +301,15 @@ export function armBalancesCopy(table: BalanceTable, lazy: LazyCopy, into: CopyB
   const rows = table.users.size;
   const [cells, users] = lazy.spec.columns;
   if (cells === undefined || users === undefined) throw new Error('not a balance table copy (balanceCopySpec)');
-  into.copying('cells', rows * table.assetCount * 2 * 8);
-  into.copying('users', rows * 4);
+  BALANCE_COPY_KEYS.forEach((key, i) => {
+    const column = lazy.spec.columns[i]!;
+    into.copying(key, rows * column.per * column.to.BYTES_PER_ELEMENT);
+  });
   lazy.arm(rows);
   return {
     assetCount: table.assetCount,
-    users: (users.to as Uint32Array).subarray(0, rows),
-    cells: (cells.to as BigInt64Array).subarray(0, rows * table.assetCount * 2),
+    users: (users.to as Uint32Array).subarray(0, rows * users.per),
+    cells: (cells.to as BigInt64Array).subarray(0, rows * cells.per),
   };
 }
 
