@@ -1,0 +1,231 @@
+/**
+ * The spare segment file: while a shard writes segment n, a helper thread zero-fills and
+ * fdatasyncs `<shard>.spare` (built as `<shard>.spare.tmp`, renamed when complete), so that the
+ * writer can roll by renaming it instead of growing a new file. Writing over a zero-filled,
+ * synced file changes no metadata, so fdatasync need not commit the inode's size through the
+ * filesystem journal (ext4: jbd2) at every sync — the cost of appending.
+ *
+ * The shard thread never waits for the helper: it reads one state cell and takes the spare only
+ * when it is READY. The two threads share a few Int32 cells (no messages: the shard runs a
+ * blocking loop without event loop turns, so it would never receive any):
+ *  - STATE: EMPTY (the helper prepares one) → READY (the helper) → EMPTY (the writer took it);
+ *    FAILED when the helper hit an I/O error (no more spares; the writer creates segments itself);
+ *    CLOSED once the writer stopped the helper.
+ *  - GATE: the helper holds it (BUSY) around every file operation; stop() swaps FREE → STOPPED,
+ *    waiting out at most one step (a 1 MiB write and its fdatasync), so after stop() the helper
+ *    never touches the directory again.
+ *  - MADE: spares completed (tests, statistics).
+ *
+ * The helper writes the zeros in 1 MiB steps, each followed by fdatasync (little dirty data: a
+ * shard's own fdatasync never waits behind a big writeback) and a pause (PAUSE_MS by default),
+ * so that it takes a fraction of the disk. It is unref'd and terminated on stop(): it never keeps
+ * a process alive.
+ */
+import { existsSync, fdatasyncSync, closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+/** Bytes the helper writes (and fdatasyncs) per step. */
+export const SPARE_STEP_BYTES = 1 << 20;
+/** Default pause of the helper after each step, in milliseconds. */
+export const SPARE_PAUSE_MS = 4;
+/** How long stop() waits for the helper to end its current step before it terminates it. */
+const STOP_WAIT_MS = 10_000;
+
+const STATE = 0;
+const GATE = 1;
+const MADE = 2;
+const CELLS = 3;
+
+const EMPTY = 0;
+const READY = 1;
+const FAILED = 2;
+const CLOSED = 3;
+
+const FREE = 0;
+const BUSY = 1;
+const STOPPED = 2;
+
+/** The spare of `shard`: never a segment name (segment-files.ts lists `<shard>-<epoch>.log` only). */
+export function spareName(shard: number): string {
+  return `${String(shard).padStart(3, '0')}.spare`;
+}
+
+/**
+ * The size of a spare for segments of `segmentBytes`: a segment exceeds the limit by the rest of
+ * an epoch (segment-writer.ts), so a little more; writing past it still works (the file grows).
+ */
+export function spareBytesFor(segmentBytes: number): number {
+  return segmentBytes + Math.max(segmentBytes >> 4, 256 << 10);
+}
+
+/** What the helper thread is started with. Structured-cloneable. */
+export interface SpareJob {
+  readonly dir: string;
+  readonly shard: number;
+  readonly bytes: number;
+  readonly pauseMs: number;
+  /** CELLS Int32 cells (see above). */
+  readonly cells: SharedArrayBuffer;
+}
+
+/** The writer's side: the state of the shard's spare and the helper thread that prepares it. */
+export class SpareFile {
+  private readonly cells: Int32Array;
+  private worker: Worker | null;
+
+  private constructor(readonly path: string, job: SpareJob) {
+    this.cells = new Int32Array(job.cells);
+    this.worker = new Worker(new URL('./spare-worker.js', import.meta.url), { workerData: job });
+    this.worker.unref();
+    this.worker.on('error', () => undefined); // the helper reports failures through STATE; nothing may throw in the writer's thread
+  }
+
+  /**
+   * Starts preparing `dir`'s spare for `shard`, `bytes` long. A leftover of an earlier run is
+   * reused when complete and large enough (it was renamed `.spare` only once zero-filled and
+   * synced), else deleted; a half-built `.spare.tmp` is deleted.
+   */
+  static start(dir: string, shard: number, bytes: number, pauseMs = SPARE_PAUSE_MS): SpareFile {
+    const path = join(dir, spareName(shard));
+    const cells = new SharedArrayBuffer(CELLS * 4);
+    rmSync(`${path}.tmp`, { force: true });
+    if (existsSync(path)) {
+      if (statSync(path).size >= bytes) Atomics.store(new Int32Array(cells), STATE, READY);
+      else rmSync(path, { force: true });
+    }
+    return new SpareFile(path, { dir, shard, bytes, pauseMs, cells });
+  }
+
+  /** Deletes a leftover spare of `shard` (writers that do not prepare segments). */
+  static discard(dir: string, shard: number): void {
+    const path = join(dir, spareName(shard));
+    rmSync(`${path}.tmp`, { force: true });
+    rmSync(path, { force: true });
+  }
+
+  /** True when a complete spare waits to be taken. One load: cheap enough for every new epoch. */
+  get ready(): boolean {
+    return Atomics.load(this.cells, STATE) === READY;
+  }
+
+  /** Spares the helper completed. */
+  get made(): number {
+    return Atomics.load(this.cells, MADE);
+  }
+
+  /**
+   * Renames the spare to `target` when one is ready (the helper then starts the next one).
+   * Returns false, leaving everything as it was, when none is. The caller syncs the directory.
+   */
+  take(target: string): boolean {
+    if (!this.ready) return false;
+    let taken = true;
+    try {
+      renameSync(this.path, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      taken = false; // deleted behind our back: have another one made
+    }
+    Atomics.store(this.cells, STATE, EMPTY);
+    Atomics.notify(this.cells, STATE);
+    return taken;
+  }
+
+  /** Blocks until a spare is ready, at most `timeoutMs`; true when one is (tests, tools: never on a hot path). */
+  waitReady(timeoutMs: number): boolean {
+    const deadline = process.hrtime.bigint() + BigInt(Math.round(timeoutMs * 1e6));
+    for (;;) {
+      const state = Atomics.load(this.cells, STATE);
+      if (state === READY) return true;
+      if (state !== EMPTY) return false;
+      const left = Number(deadline - process.hrtime.bigint()) / 1e6;
+      if (left <= 0) return false;
+      Atomics.wait(this.cells, STATE, EMPTY, left);
+    }
+  }
+
+  /**
+   * Stops the helper: waits for its current step to end (it never touches the directory
+   * afterwards), deletes a half-built spare and terminates the thread. A complete spare is kept
+   * for the next writer of the shard.
+   */
+  stop(): void {
+    const worker = this.worker;
+    if (worker === null) return;
+    this.worker = null;
+    let stopped = true;
+    while (Atomics.compareExchange(this.cells, GATE, FREE, STOPPED) === BUSY) {
+      if (Atomics.wait(this.cells, GATE, BUSY, STOP_WAIT_MS) === 'timed-out') {
+        stopped = false; // a step stuck in I/O: terminate the thread, leave its file alone
+        break;
+      }
+    }
+    Atomics.store(this.cells, STATE, CLOSED);
+    Atomics.notify(this.cells, STATE);
+    Atomics.notify(this.cells, GATE);
+    if (stopped) rmSync(`${this.path}.tmp`, { force: true });
+    worker.terminate().catch(() => undefined);
+  }
+}
+
+/**
+ * The helper thread's loop (spare-worker.ts): prepares a spare whenever the state is EMPTY,
+ * waits while it is READY, returns once stopped or after an I/O error (state FAILED).
+ */
+export function runSparePreparer(job: SpareJob): void {
+  const cells = new Int32Array(job.cells);
+  const spare = join(job.dir, spareName(job.shard));
+  const temp = `${spare}.tmp`;
+  const zeros = new Uint8Array(SPARE_STEP_BYTES);
+  /** Runs `action` holding the gate; false (nothing done) once stopped. */
+  const step = (action: () => void): boolean => {
+    if (Atomics.compareExchange(cells, GATE, FREE, BUSY) !== FREE) return false;
+    try {
+      action();
+    } finally {
+      Atomics.store(cells, GATE, FREE);
+      Atomics.notify(cells, GATE);
+    }
+    return true;
+  };
+  const prepare = (): boolean => {
+    let fd = -1;
+    if (!step(() => { fd = openSync(temp, 'w'); })) return false;
+    try {
+      for (let done = 0; done < job.bytes;) {
+        const at = done;
+        const n = Math.min(SPARE_STEP_BYTES, job.bytes - at);
+        const wrote = step(() => {
+          for (let w = 0; w < n;) w += writeSync(fd, zeros, w, n - w, at + w);
+          fdatasyncSync(fd);
+        });
+        if (!wrote) return false;
+        done += n;
+        if (job.pauseMs > 0) Atomics.wait(cells, GATE, FREE, job.pauseMs); // returns at once when stopped
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return step(() => renameSync(temp, spare));
+  };
+  for (;;) {
+    const state = Atomics.load(cells, STATE);
+    if (state === READY) {
+      Atomics.wait(cells, STATE, READY);
+      continue;
+    }
+    if (state !== EMPTY) return;
+    try {
+      if (!prepare()) return;
+    } catch {
+      step(() => rmSync(temp, { force: true }));
+      Atomics.compareExchange(cells, STATE, EMPTY, FAILED);
+      Atomics.notify(cells, STATE);
+      return;
+    }
+    Atomics.add(cells, MADE, 1);
+    if (Atomics.compareExchange(cells, STATE, EMPTY, READY) !== EMPTY) return; // stopped meanwhile
+    Atomics.notify(cells, STATE);
+  }
+}
