@@ -15,15 +15,22 @@
  *    waiting out at most one step (a 1 MiB write and its fdatasync), so after stop() the helper
  *    never touches the directory again.
  *  - MADE: spares completed (tests, statistics).
+ *  - TRIM, and two Float64 cells after the Int32s: a segment the writer left (its first epoch)
+ *    and the bytes of its frames. The helper cuts that segment's zero tail off (ftruncate; 1 ms
+ *    here for the 4 MiB of headroom, too much for a shard's roll). The writer posts a trim only
+ *    while TRIM is 0, and the helper clears it once done, so the pair is never read half-written;
+ *    a trim the helper has not done when stopped is done by the writer (or, after a crash, never:
+ *    a zero tail is harmless).
  *
  * The helper writes the zeros in 1 MiB steps, each followed by fdatasync (little dirty data: a
  * shard's own fdatasync never waits behind a big writeback) and a pause (PAUSE_MS by default),
  * so that it takes a fraction of the disk. It is unref'd and terminated on stop(): it never keeps
  * a process alive.
  */
-import { existsSync, fdatasyncSync, closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, openSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { segmentName } from './segment-files.js';
 
 /** Bytes the helper writes (and fdatasyncs) per step. */
 export const SPARE_STEP_BYTES = 1 << 20;
@@ -35,7 +42,12 @@ const STOP_WAIT_MS = 10_000;
 const STATE = 0;
 const GATE = 1;
 const MADE = 2;
-const CELLS = 3;
+const TRIM = 3;
+/** Bytes of the Int32 cells; the Float64 cells (TRIM_EPOCH, TRIM_BYTES) follow. */
+const INT_BYTES = 16;
+const TRIM_EPOCH = 0;
+const TRIM_BYTES = 1;
+const CELL_BYTES = INT_BYTES + 16;
 
 const EMPTY = 0;
 const READY = 1;
@@ -65,17 +77,19 @@ export interface SpareJob {
   readonly shard: number;
   readonly bytes: number;
   readonly pauseMs: number;
-  /** CELLS Int32 cells (see above). */
+  /** The shared cells (see above): CELL_BYTES. */
   readonly cells: SharedArrayBuffer;
 }
 
 /** The writer's side: the state of the shard's spare and the helper thread that prepares it. */
 export class SpareFile {
   private readonly cells: Int32Array;
+  private readonly trim: Float64Array;
   private worker: Worker | null;
 
-  private constructor(readonly path: string, job: SpareJob) {
-    this.cells = new Int32Array(job.cells);
+  private constructor(readonly path: string, private readonly job: SpareJob) {
+    this.cells = new Int32Array(job.cells, 0, INT_BYTES / 4);
+    this.trim = new Float64Array(job.cells, INT_BYTES, 2);
     this.worker = new Worker(new URL('./spare-worker.js', import.meta.url), { workerData: job });
     this.worker.unref();
     this.worker.on('error', () => undefined); // the helper reports failures through STATE; nothing may throw in the writer's thread
@@ -88,7 +102,7 @@ export class SpareFile {
    */
   static start(dir: string, shard: number, bytes: number, pauseMs = SPARE_PAUSE_MS): SpareFile {
     const path = join(dir, spareName(shard));
-    const cells = new SharedArrayBuffer(CELLS * 4);
+    const cells = new SharedArrayBuffer(CELL_BYTES);
     rmSync(`${path}.tmp`, { force: true });
     if (existsSync(path)) {
       if (statSync(path).size >= bytes) Atomics.store(new Int32Array(cells), STATE, READY);
@@ -132,6 +146,20 @@ export class SpareFile {
     return taken;
   }
 
+  /**
+   * Has the helper cut the segment of `shard` starting at `firstEpoch` to `bytes` (its frames),
+   * off the writer's thread. False, nothing posted, while an earlier trim is still pending (the
+   * caller may do it itself or leave the zero tail).
+   */
+  trimLater(firstEpoch: number, bytes: number): boolean {
+    if (this.worker === null || Atomics.load(this.cells, TRIM) !== 0) return false;
+    this.trim[TRIM_EPOCH] = firstEpoch;
+    this.trim[TRIM_BYTES] = bytes;
+    Atomics.store(this.cells, TRIM, 1);
+    Atomics.notify(this.cells, STATE); // wakes a helper waiting with a spare ready
+    return true;
+  }
+
   /** Blocks until a spare is ready, at most `timeoutMs`; true when one is (tests, tools: never on a hot path). */
   waitReady(timeoutMs: number): boolean {
     const deadline = process.hrtime.bigint() + BigInt(Math.round(timeoutMs * 1e6));
@@ -164,7 +192,10 @@ export class SpareFile {
     Atomics.store(this.cells, STATE, CLOSED);
     Atomics.notify(this.cells, STATE);
     Atomics.notify(this.cells, GATE);
-    if (stopped) rmSync(`${this.path}.tmp`, { force: true });
+    if (stopped) {
+      rmSync(`${this.path}.tmp`, { force: true });
+      if (Atomics.load(this.cells, TRIM) !== 0) trimSegment(this.job, this.trim[TRIM_EPOCH]!, this.trim[TRIM_BYTES]!);
+    }
     worker.terminate().catch(() => undefined);
   }
 }
@@ -174,7 +205,8 @@ export class SpareFile {
  * waits while it is READY, returns once stopped or after an I/O error (state FAILED).
  */
 export function runSparePreparer(job: SpareJob): void {
-  const cells = new Int32Array(job.cells);
+  const cells = new Int32Array(job.cells, 0, INT_BYTES / 4);
+  const trim = new Float64Array(job.cells, INT_BYTES, 2);
   const spare = join(job.dir, spareName(job.shard));
   const temp = `${spare}.tmp`;
   const zeros = new Uint8Array(SPARE_STEP_BYTES);
@@ -189,6 +221,14 @@ export function runSparePreparer(job: SpareJob): void {
     }
     return true;
   };
+  /** Does a pending trim; false once stopped. */
+  const trimPending = (): boolean => {
+    if (Atomics.load(cells, TRIM) === 0) return true;
+    return step(() => {
+      trimSegment(job, trim[TRIM_EPOCH]!, trim[TRIM_BYTES]!);
+      Atomics.store(cells, TRIM, 0);
+    });
+  };
   const prepare = (): boolean => {
     let fd = -1;
     if (!step(() => { fd = openSync(temp, 'w'); })) return false;
@@ -200,7 +240,7 @@ export function runSparePreparer(job: SpareJob): void {
           for (let w = 0; w < n;) w += writeSync(fd, zeros, w, n - w, at + w);
           fdatasyncSync(fd);
         });
-        if (!wrote) return false;
+        if (!wrote || !trimPending()) return false;
         done += n;
         if (job.pauseMs > 0) Atomics.wait(cells, GATE, FREE, job.pauseMs); // returns at once when stopped
       }
@@ -210,6 +250,7 @@ export function runSparePreparer(job: SpareJob): void {
     return step(() => renameSync(temp, spare));
   };
   for (;;) {
+    if (!trimPending()) return;
     const state = Atomics.load(cells, STATE);
     if (state === READY) {
       Atomics.wait(cells, STATE, READY);
@@ -227,5 +268,18 @@ export function runSparePreparer(job: SpareJob): void {
     Atomics.add(cells, MADE, 1);
     if (Atomics.compareExchange(cells, STATE, EMPTY, READY) !== EMPTY) return; // stopped meanwhile
     Atomics.notify(cells, STATE);
+  }
+}
+
+/**
+ * Cuts the segment of `job.shard` starting at `firstEpoch` to `bytes`, if it is longer. Not
+ * synced. A failure (the segment deleted meanwhile, say) leaves it as it was: a zero tail is harmless.
+ */
+function trimSegment(job: SpareJob, firstEpoch: number, bytes: number): void {
+  const path = join(job.dir, segmentName(job.shard, firstEpoch));
+  try {
+    if (statSync(path).size > bytes) truncateSync(path, bytes);
+  } catch {
+    // left as it was
   }
 }

@@ -18,8 +18,9 @@
  * epoch after a spare became ready. The first segment of open() is the leftover spare of an
  * earlier run when there is one, else unprepared (it is left early the same way). Frames may go
  * past the prepared size (the rest of an epoch): the file just grows. A segment ends in zeros
- * after its last frame, which readers take as its end (segment-reader.ts); a roll and close()
- * cut that zero tail off (ftruncate, not synced: a zero tail left by a crash is harmless).
+ * after its last frame, which readers take as its end (segment-reader.ts); after a roll the
+ * helper cuts that zero tail off, close() does it itself (ftruncate, not synced: a zero tail
+ * left by a crash is harmless).
  * 'none' mode does not prepare segments (no helper; a spare left by an earlier run is deleted):
  * without fdatasync there is no commit to save.
  *
@@ -71,6 +72,8 @@ export class SegmentWriter {
   unpreparedSegments = 0;
   private fd = -1;
   private path = '';
+  /** First epoch of the current segment. */
+  private segmentEpoch = -1;
   /** Bytes of the current segment's frames (and header): where the next write goes. */
   private fileBytes = 0;
   /** Size the current segment had when it was opened, zero-filled past its frames (0: a plain file). */
@@ -278,10 +281,11 @@ export class SegmentWriter {
     return this.preparedBytes === 0 && this.spare !== null && this.spare.ready;
   }
 
-  /** Ends the current segment (synced in 'fsync' mode, zero tail cut off) and starts one at `firstEpoch`. */
+  /** Ends the current segment (synced in 'fsync' mode; its zero tail cut off by the helper) and starts one at `firstEpoch`. */
   private roll(firstEpoch: number): void {
     if (this.durability === 'fsync') fdatasyncSync(this.fd);
-    this.trimZeroTail();
+    if (this.preparedBytes > this.fileBytes && this.spare?.trimLater(this.segmentEpoch, this.fileBytes) === true) this.preparedBytes = 0;
+    this.trimZeroTail(); // (when the helper could not take it: stopped, or still busy with the previous one)
     closeSync(this.fd);
     this.fd = -1;
     this.openSegment(firstEpoch);
@@ -304,6 +308,7 @@ export class SegmentWriter {
     const prepared = !reuse && this.spare !== null && this.spare.take(path);
     this.fd = openSync(path, reuse || prepared ? 'r+' : 'w');
     this.path = path;
+    this.segmentEpoch = firstEpoch;
     const size = reuse || prepared ? fstatSync(this.fd).size : 0;
     if (reuse) {
       this.fileBytes = SEGMENT_HEADER.size;
