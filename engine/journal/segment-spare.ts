@@ -12,7 +12,7 @@
  *    FAILED when the helper hit an I/O error (no more spares; the writer creates segments itself);
  *    CLOSED once the writer stopped the helper.
  *  - GATE: the helper holds it (BUSY) around every file operation; stop() swaps FREE → STOPPED,
- *    waiting out at most one step (a 1 MiB write and its fdatasync), so after stop() the helper
+ *    waiting out at most one step (a 256 KiB write and its fdatasync), so after stop() the helper
  *    never touches the directory again.
  *  - MADE: spares completed (tests, statistics).
  *  - TRIM, and two Float64 cells after the Int32s: a segment the writer left (its first epoch)
@@ -22,9 +22,13 @@
  *    a trim the helper has not done when stopped is done by the writer (or, after a crash, never:
  *    a zero tail is harmless).
  *
- * The helper writes the zeros in 1 MiB steps, each followed by fdatasync (little dirty data: a
- * shard's own fdatasync never waits behind a big writeback) and a pause (SPARE_PAUSE_MS by
- * default: a 68 MiB spare takes ~0.6 s here), so that it takes a fraction of the disk; its thread
+ * The helper writes the zeros in 256 KiB steps, each followed by fdatasync (little dirty data: a
+ * shard's own fdatasync never waits long behind the helper's writeback) and a pause
+ * (SPARE_PAUSE_MS by default: ~100 MiB/s, a 68 MiB spare in ~0.7 s here), so that it takes a
+ * fraction of the disk. Measured here, a 4 KiB write + fdatasync into a preallocated file while a
+ * helper zero-fills without end: p50 / p99 / p99.9 90 / 240–260 / 360–700 µs with 256 KiB steps
+ * and 2 ms pauses, 90 / 310–360 / 520–580 µs with 1 MiB steps and 8 ms pauses (about the same
+ * rate), 90 / 146 / 194 µs with no helper (appending: 135 / 182 / 403). Its thread
  * runs at the lowest CPU priority (spare-worker.ts). It is unref'd and terminated on stop(): it
  * never keeps a process alive.
  */
@@ -34,9 +38,9 @@ import { Worker } from 'node:worker_threads';
 import { segmentName } from './segment-files.js';
 
 /** Bytes the helper writes (and fdatasyncs) per step. */
-export const SPARE_STEP_BYTES = 1 << 20;
+export const SPARE_STEP_BYTES = 256 << 10;
 /** Default pause of the helper after each step, in milliseconds. */
-export const SPARE_PAUSE_MS = 8;
+export const SPARE_PAUSE_MS = 2;
 /** How long stop() waits for the helper to end its current step before it terminates it. */
 const STOP_WAIT_MS = 10_000;
 

@@ -56,7 +56,7 @@ export interface SegmentWriterOptions {
   readonly bufferBytes?: number;
   /** Write into preallocated segments prepared by a helper thread (see above). Default: durability 'fsync'. */
   readonly prepare?: boolean;
-  /** The helper's pause after each 1 MiB it writes, in milliseconds (tests change it). Default SPARE_PAUSE_MS. */
+  /** The helper's pause after each step (SPARE_STEP_BYTES) it writes, in milliseconds (tests change it). Default SPARE_PAUSE_MS. */
   readonly preparePauseMs?: number;
 }
 
