@@ -1,7 +1,8 @@
 /**
  * What the journal suite measures besides the router runs (those reuse drivers/shards.ts):
- *  - fdatasyncProbe: the cost of one small append + fdatasync in the journal's directory, the
- *    floor under the acknowledgement latency with journal.durability 'fsync';
+ *  - fdatasyncProbe: the cost of one small append + fdatasync in the journal's directory, and of
+ *    one small write + fdatasync over a zero-filled, synced file (as the journal writes its
+ *    preallocated segments): the floor under the acknowledgement latency with journal.durability 'fsync';
  *  - journalShape: bytes, frames and epochs of a journal directory (commands per group commit);
  *  - replayDirectory: the journal replayed (engine/journal/replay.ts) into fresh engines laid out
  *    as the router's shards, as start-up recovery does, timed;
@@ -38,15 +39,24 @@ import { dealMoney, stockUnits } from '../../engine/money/specs.js';
 import { freshShardEngines } from '../../engine/router/recovery.js';
 import { cpuSecondsSince, TIME0 } from './engine.js';
 
-/** `rounds` appends of `bytes` bytes to a file in `dir`, each followed by fdatasync; latencies (ns) go to `h`. */
-export function fdatasyncProbe(dir: string, rounds: number, bytes: number, h: Histogram): void {
+/**
+ * `rounds` writes of `bytes` bytes to a file in `dir`, each followed by fdatasync; latencies (ns)
+ * go to `h`. Appends, or with `preallocated` positional writes over the file zero-filled and
+ * synced beforehand (no size change: what SegmentWriter does in a prepared segment).
+ */
+export function fdatasyncProbe(dir: string, rounds: number, bytes: number, h: Histogram, preallocated = false): void {
   const path = join(dir, 'fdatasync-probe.tmp');
   const fd = openSync(path, 'w');
   const block = new Uint8Array(bytes).fill(0x5a);
   try {
+    if (preallocated) {
+      const zeros = new Uint8Array(1 << 20);
+      for (let at = 0; at < rounds * bytes; at += zeros.byteLength) writeSync(fd, zeros, 0, Math.min(zeros.byteLength, rounds * bytes - at), at);
+      fdatasyncSync(fd);
+    }
     for (let i = 0; i < rounds; i++) {
       const t0 = process.hrtime.bigint();
-      writeSync(fd, block);
+      writeSync(fd, block, 0, bytes, i * bytes);
       fdatasyncSync(fd);
       h.recordValue(Math.max(1, Number(process.hrtime.bigint() - t0)));
     }

@@ -21,7 +21,8 @@
  *    one-in-flight place/cancel trader: the pause, the background time, the trader's slowest reply.
  *
  * Journals live in a temporary directory under os.tmpdir() (removed afterwards); the `fsync`
- * workload also probes one small append + fdatasync there (the floor of its latency).
+ * workload also probes one small append + fdatasync there, and one small write + fdatasync over a
+ * preallocated file (what the journal's segments get; the floor of its latency).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -173,6 +174,13 @@ async function measureMode(
     log(`journal: fdatasync of a ${PROBE_BYTES}-byte append in ${root}: p50 ${probe.p50_us} µs, p99 ${probe.p99_us} µs`);
     extra.fdatasync_p50_us = probe.p50_us ?? 0;
     extra.fdatasync_p99_us = probe.p99_us ?? 0;
+    const hp = nanosHistogram();
+    fdatasyncProbe(root, PROBE_ROUNDS, PROBE_BYTES, hp, true);
+    const prealloc = summarize(hp);
+    hp.destroy();
+    log(`journal: fdatasync of a ${PROBE_BYTES}-byte write into a preallocated file: p50 ${prealloc.p50_us} µs, p99 ${prealloc.p99_us} µs`);
+    extra.fdatasync_prealloc_p50_us = prealloc.p50_us ?? 0;
+    extra.fdatasync_prealloc_p99_us = prealloc.p99_us ?? 0;
   }
 
   log(`journal: ${mode} — closed loop, up to ${count(WINDOW)} commands in flight (after a warm-up of ${count(warm.w.commands)})`);
@@ -240,7 +248,8 @@ async function measureMode(
     notes: [
       `${mode} figures: ${durability === null ? 'no journal' : `journal.durability '${durability}'`}, avg shard batch ${round(batch.avg, 1)}` +
         (shape === null ? '' : `, ${extra.commands_per_epoch} commands per epoch (group commit), journal ${count(shape.bytes)} bytes (${extra.journal_bytes_per_command} per command)`) +
-        (probe === null ? '' : `; one ${PROBE_BYTES}-byte append + fdatasync in the journal's directory: p50 ${probe.p50_us} µs, p99 ${probe.p99_us} µs`) +
+        (probe === null ? '' : `; one ${PROBE_BYTES}-byte append + fdatasync in the journal's directory: p50 ${probe.p50_us} µs, p99 ${probe.p99_us} µs` +
+          ` (into a preallocated file, as the journal writes its segments: p50 ${extra.fdatasync_prealloc_p50_us} µs, p99 ${extra.fdatasync_prealloc_p99_us} µs)`) +
         `; open loop at half the peak (${count(rate)}/s): achieved ${count(Math.round(open.run.commands / open.run.seconds))}/s` +
         `; light load (${count(LIGHT_RATE)}/s): p50 / p99 / p99.9 ${extra.light_p50_us} / ${extra.light_p99_us} / ${extra.light_p999_us} µs, avg batch ${extra.light_avg_batch}`,
       `method (journal ${FSYNC}/${NOSYNC}/${OFF}): the engine suite's mixed stream (seed ${w.seed}, ${count(w.commands)} commands, ${w.userIds.length} users) ` +

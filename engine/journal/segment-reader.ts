@@ -5,6 +5,13 @@
  * rest of that segment and not later segments. The cut is reported exactly (file, offset,
  * bytes, why) and logged, so that recovery can remove it with truncateTornTail() before the
  * shard writes again.
+ *
+ * Zero tail: a segment written into preallocated space (segment-writer.ts) ends in zero bytes
+ * after its last frame. A frame boundary from which the rest of the file is all zeros is the
+ * segment's clean end (a frame's length is never 0). Zeros at a frame's head followed by any
+ * nonzero byte later are damage like any other (a crash can persist later pages of the file
+ * without earlier ones; such frames were never acknowledged, since an acknowledgement waits for
+ * the fdatasync of everything before) and are cut.
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -147,6 +154,7 @@ export class ShardLogReader {
     frame.bytes = bytes;
     frame.view = view;
     for (let at = segmentHeaderBytes(header.version); at < bytes.byteLength; at = cursor.next) {
+      if (bytes[at] === 0 && zeroFrom(bytes, at)) break; // the zero tail of a preallocated segment
       if (!check(bytes, view, at, cursor)) return this.stop(i, at, bytes.byteLength, cursor.problem ?? 'bad-payload');
       if (cursor.epoch < this.lastEpoch || cursor.epoch < header.firstEpoch) return this.stop(i, at, bytes.byteLength, 'bad-epoch');
       this.lastEpoch = cursor.epoch;
@@ -172,6 +180,17 @@ export class ShardLogReader {
     this.options.log?.(describeCut(cut));
     this.cut = cut;
   }
+}
+
+const ZEROS = new Uint8Array(64 << 10);
+
+/** True when every byte of `bytes` from `from` on is zero (compared natively, 64 KiB at a time). */
+export function zeroFrom(bytes: Uint8Array, from: number): boolean {
+  for (let at = from; at < bytes.byteLength; at += ZEROS.byteLength) {
+    const n = Math.min(ZEROS.byteLength, bytes.byteLength - at);
+    if (Buffer.compare(bytes.subarray(at, at + n), ZEROS.subarray(0, n)) !== 0) return false;
+  }
+  return true;
 }
 
 export function describeCut(cut: TailCut): string {

@@ -8,13 +8,29 @@
  * epoch starts a new segment (written at the next flush). So a segment never shares an epoch
  * with the next; it exceeds the limit by at most the rest of an epoch (and one roll per flush).
  *
+ * Preallocated segments ('fsync' mode): frames are written with positional writes (never
+ * O_APPEND) into a segment that was zero-filled and fdatasync'd beforehand, so that fdatasync
+ * only writes data and need not commit a size change through the filesystem's journal. While a
+ * segment is written, a helper thread prepares the next one as the shard's spare file
+ * (segment-spare.ts); a roll renames it, writes the header and syncs the directory. The writer
+ * never waits for the helper: with no spare ready at a roll it creates the segment as a plain
+ * file (writes then extend it), and rolls out of such an unprepared segment at the first new
+ * epoch after a spare became ready. The first segment of open() is the leftover spare of an
+ * earlier run when there is one, else unprepared (it is left early the same way). Frames may go
+ * past the prepared size (the rest of an epoch): the file just grows. A segment ends in zeros
+ * after its last frame, which readers take as its end (segment-reader.ts); after a roll the
+ * helper cuts that zero tail off, close() does it itself (ftruncate, not synced: a zero tail
+ * left by a crash is harmless).
+ * 'none' mode does not prepare segments (no helper; a spare left by an earlier run is deleted):
+ * without fdatasync there is no commit to save.
+ *
  * Epochs only move forward: a frame's epoch is at least the previous frame's, and a writer opened
  * after a restart must start above every epoch already on disk for its shard.
  *
  * An I/O error leaves the file in an unknown state: the writer refuses further use and the
  * caller must stop acknowledging and recover from the journal.
  */
-import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVENTS_HEAD, ReplyKind } from '../wire/commands.js';
 import {
@@ -23,6 +39,7 @@ import {
 } from './format.js';
 import { MAX_SHARD, listShardSegments, segmentName } from './segment-files.js';
 import { readSegments, syncDirectory } from './segment-reader.js';
+import { SPARE_PAUSE_MS, SpareFile, spareBytesFor } from './segment-spare.js';
 
 /**
  * 'fsync' (default): sync() calls fdatasync, so flushed frames survive a power loss.
@@ -37,6 +54,10 @@ export interface SegmentWriterOptions {
   readonly durability?: Durability;
   /** Initial size of the append buffer (it doubles when needed). Default 1 MiB. */
   readonly bufferBytes?: number;
+  /** Write into preallocated segments prepared by a helper thread (see above). Default: durability 'fsync'. */
+  readonly prepare?: boolean;
+  /** The helper's pause after each step (SPARE_STEP_BYTES) it writes, in milliseconds (tests change it). Default SPARE_PAUSE_MS. */
+  readonly preparePauseMs?: number;
 }
 
 export class SegmentWriter {
@@ -46,9 +67,18 @@ export class SegmentWriter {
   bytesWritten = 0;
   /** Frames appended by this writer. */
   frames = 0;
+  /** Segments this writer started in a prepared spare, and as plain files (none ready, or not preparing). */
+  preparedSegments = 0;
+  unpreparedSegments = 0;
   private fd = -1;
   private path = '';
+  /** First epoch of the current segment. */
+  private segmentEpoch = -1;
+  /** Bytes of the current segment's frames (and header): where the next write goes. */
   private fileBytes = 0;
+  /** Size the current segment had when it was opened, zero-filled past its frames (0: a plain file). */
+  private preparedBytes = 0;
+  private spare: SpareFile | null = null;
   /** Epoch of the last appended frame, or -1. */
   private lastEpoch = -1;
   private buffer: Uint8Array;
@@ -86,13 +116,36 @@ export class SegmentWriter {
       }
     }
     const writer = new SegmentWriter(dir, shard, options);
-    writer.openSegment(firstEpoch);
+    if (options.prepare ?? writer.durability === 'fsync') {
+      writer.spare = SpareFile.start(dir, shard, spareBytesFor(writer.segmentBytes), options.preparePauseMs ?? SPARE_PAUSE_MS);
+    } else {
+      SpareFile.discard(dir, shard);
+    }
+    try {
+      writer.openSegment(firstEpoch);
+    } catch (err) {
+      writer.spare?.stop();
+      throw err;
+    }
     return writer;
   }
 
   /** The segment being written. */
   get segmentPath(): string {
     return this.path;
+  }
+
+  /** True when the current segment was zero-filled beforehand (a spare). */
+  get segmentPrepared(): boolean {
+    return this.preparedBytes > 0;
+  }
+
+  /**
+   * Blocks until the helper has a spare ready, at most `timeoutMs`; false when it has none (not
+   * preparing, stopped, failed, or too slow). For tests and tools: the shard never waits for it.
+   */
+  waitForSpare(timeoutMs = 30_000): boolean {
+    return this.spare?.waitReady(timeoutMs) ?? false;
   }
 
   /** Bytes appended but not flushed yet. */
@@ -179,12 +232,18 @@ export class SegmentWriter {
     }
   }
 
-  /** Flushes, syncs and closes. */
+  /** Flushes, syncs, cuts the segment's zero tail off and closes; stops the spare's helper (a complete spare is kept for the next writer). */
   close(): void {
     if (this.fd < 0) return;
-    if (this.broken === null) {
-      this.flush();
-      this.sync();
+    try {
+      if (this.broken === null) {
+        this.flush();
+        this.sync();
+        this.trimZeroTail();
+      }
+    } finally {
+      this.spare?.stop();
+      this.spare = null;
     }
     closeSync(this.fd);
     this.fd = -1;
@@ -208,7 +267,8 @@ export class SegmentWriter {
   private end(at: number, epoch: number, payload: number): void {
     this.length += sealFrame(this.buffer, at, epoch, payload);
     // The first frame of a new epoch once the segment is full starts the next segment (at the next flush).
-    if (this.rollAt < 0 && epoch > this.lastEpoch && this.lastEpoch >= 0 && this.fileBytes + at >= this.segmentBytes) {
+    // So does the first frame of a new epoch in an unprepared segment once a spare is ready.
+    if (this.rollAt < 0 && epoch > this.lastEpoch && this.lastEpoch >= 0 && (this.fileBytes + at >= this.segmentBytes || this.spareWaiting())) {
       this.rollAt = at;
       this.rollEpoch = epoch;
     }
@@ -216,23 +276,48 @@ export class SegmentWriter {
     this.frames++;
   }
 
-  /** Ends the current segment (synced in 'fsync' mode) and starts one at `firstEpoch`. */
+  /** True when the current segment is a plain file and a prepared spare waits. */
+  private spareWaiting(): boolean {
+    return this.preparedBytes === 0 && this.spare !== null && this.spare.ready;
+  }
+
+  /** Ends the current segment (synced in 'fsync' mode; its zero tail cut off by the helper) and starts one at `firstEpoch`. */
   private roll(firstEpoch: number): void {
     if (this.durability === 'fsync') fdatasyncSync(this.fd);
+    if (this.preparedBytes > this.fileBytes && this.spare?.trimLater(this.segmentEpoch, this.fileBytes) === true) this.preparedBytes = 0;
+    this.trimZeroTail(); // (when the helper could not take it: stopped, or still busy with the previous one)
     closeSync(this.fd);
     this.fd = -1;
     this.openSegment(firstEpoch);
   }
 
+  /** Cuts the zeros after the last frame off a prepared segment (not synced: a zero tail is harmless). */
+  private trimZeroTail(): void {
+    if (this.preparedBytes > this.fileBytes) ftruncateSync(this.fd, this.fileBytes);
+    this.preparedBytes = 0;
+  }
+
+  /**
+   * Opens the segment starting at `firstEpoch`: an intact header-only one left at that name
+   * (continued), else the spare when one is ready (renamed), else a new plain file; then writes
+   * its header and, in 'fsync' mode, syncs it and the directory.
+   */
   private openSegment(firstEpoch: number): void {
     const path = join(this.dir, segmentName(this.shard, firstEpoch));
     const reuse = existsSync(path); // only an intact header-only segment can be here: open() checked the epochs
-    this.fd = openSync(path, 'a');
+    const prepared = !reuse && this.spare !== null && this.spare.take(path);
+    this.fd = openSync(path, reuse || prepared ? 'r+' : 'w');
     this.path = path;
+    this.segmentEpoch = firstEpoch;
+    const size = reuse || prepared ? fstatSync(this.fd).size : 0;
     if (reuse) {
       this.fileBytes = SEGMENT_HEADER.size;
+      this.preparedBytes = size > this.fileBytes ? size : 0; // a zero tail: the spare it was made from
       return;
     }
+    this.preparedBytes = size;
+    if (prepared) this.preparedSegments++;
+    else this.unpreparedSegments++;
     const header = new Uint8Array(SEGMENT_HEADER.size);
     writeSegmentHeader(header, 0, this.shard, firstEpoch);
     this.fileBytes = 0;
@@ -240,12 +325,15 @@ export class SegmentWriter {
     if (this.durability === 'fsync') {
       fdatasyncSync(this.fd);
       syncDirectory(this.dir);
+    } else if (prepared) {
+      syncDirectory(this.dir); // the rename, as in 'fsync' mode: a crash must not bring the spare back under its old name with frames in it
     }
   }
 
+  /** Writes `bytes` at the end of the current segment's frames (a positional write: never O_APPEND, which would ignore the position). */
   private writeAll(bytes: Uint8Array): void {
     let done = 0;
-    while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, bytes.byteLength - done);
+    while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, this.fileBytes + done);
     this.fileBytes += bytes.byteLength;
     this.bytesWritten += bytes.byteLength;
   }

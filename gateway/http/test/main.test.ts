@@ -79,6 +79,7 @@ describe('main.ts', { timeout: 120_000 }, () => {
     try {
       const recovered = await logLine(second, 'recovered from the journal');
       assert.equal(recovered.snapshot, first.lines.map((l) => l.startsWith('{') ? JSON.parse(l) as Record<string, unknown> : {}).find((e) => e.msg === 'snapshot taken')?.path);
+      await logLine(second, 'HTTP JSON-RPC listening'); // main.ts handles SIGTERM once its gateways listen
       second.child.kill('SIGTERM');
       assert.deepEqual(await exited(second), { code: 0, signal: null });
     } finally {
