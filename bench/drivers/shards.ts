@@ -16,7 +16,7 @@
  *  - closed loop (`rate` 0): keep up to `window` commands in flight, sending as replies come back;
  *    measures commands/s;
  *  - open loop (`rate` > 0): command i is intended at t0 + i / rate and sent as soon as possible
- *    after that (never earlier): on each tick of a pacer (lib/pacer.ts, ~100 µs) and after
+ *    after that (never earlier): on each tick of a pacer (lib/pacer.ts, ~200 µs) and after
  *    each reply; its latency is reply time − intended time, so any queueing behind a slow reply,
  *    a full window, a held-back market or the pacer's own lateness counts (no coordinated omission).
  */

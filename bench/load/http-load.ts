@@ -223,7 +223,7 @@ class PhaseRun {
 
   /**
    * Open loop: sends every request that is due on idle connections. Called on every reply and,
-   * for the gaps, by the pacer (lib/pacer.ts, due mode: on its first tick, ~100 µs apart, after
+   * for the gaps, by the pacer (lib/pacer.ts, due mode: on its first tick, ~200 µs apart, after
    * the next request's intended time, unless a reply sent it first; not at all while every
    * connection is busy: a reply comes first). It never spins: a spinning client would take a
    * core from the server.
