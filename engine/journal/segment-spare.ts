@@ -29,10 +29,11 @@
  * helper zero-fills without end: p50 / p99 / p99.9 90 / 240–260 / 360–700 µs with 256 KiB steps
  * and 2 ms pauses, 90 / 310–360 / 520–580 µs with 1 MiB steps and 8 ms pauses (about the same
  * rate), 90 / 146 / 194 µs with no helper (appending: 135 / 182 / 403). Its thread
- * runs at the lowest CPU priority (spare-worker.ts). It is unref'd and terminated on stop(): it
- * never keeps a process alive.
+ * runs at the lowest CPU priority (spare-worker.ts). It starts a spare only while the
+ * filesystem has room for it and a reserve besides (spareReserveFor). It is unref'd and
+ * terminated on stop(): it never keeps a process alive.
  */
-import { closeSync, existsSync, fdatasyncSync, openSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, openSync, renameSync, rmSync, statfsSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { segmentName } from './segment-files.js';
@@ -41,6 +42,16 @@ import { segmentName } from './segment-files.js';
 export const SPARE_STEP_BYTES = 256 << 10;
 /** Default pause of the helper after each step, in milliseconds. */
 export const SPARE_PAUSE_MS = 2;
+/**
+ * The helper starts a spare only while the filesystem has at least this many bytes free besides
+ * the spare itself (by default one more spare's worth, see `spareBytesFor`): a disk nearly full
+ * is left to the journal's own segments and to snapshots, which then roll into plain files.
+ */
+export function spareReserveFor(spareBytes: number): number {
+  return spareBytes;
+}
+/** How often a helper kept back by a full disk looks again, in milliseconds. */
+const FREE_SPACE_RECHECK_MS = 1_000;
 /** How long stop() waits for the helper to end its current step before it terminates it. */
 const STOP_WAIT_MS = 10_000;
 
@@ -82,6 +93,8 @@ export interface SpareJob {
   readonly shard: number;
   readonly bytes: number;
   readonly pauseMs: number;
+  /** Free bytes the filesystem must keep besides the spare for the helper to start one (spareReserveFor). */
+  readonly reserveBytes: number;
   /** The shared cells (see above): CELL_BYTES. */
   readonly cells: SharedArrayBuffer;
 }
@@ -105,7 +118,7 @@ export class SpareFile {
    * reused when complete and large enough (it was renamed `.spare` only once zero-filled and
    * synced), else deleted; a half-built `.spare.tmp` is deleted.
    */
-  static start(dir: string, shard: number, bytes: number, pauseMs = SPARE_PAUSE_MS): SpareFile {
+  static start(dir: string, shard: number, bytes: number, pauseMs = SPARE_PAUSE_MS, reserveBytes = spareReserveFor(bytes)): SpareFile {
     const path = join(dir, spareName(shard));
     const cells = new SharedArrayBuffer(CELL_BYTES);
     rmSync(`${path}.tmp`, { force: true });
@@ -113,7 +126,7 @@ export class SpareFile {
       if (statSync(path).size >= bytes) Atomics.store(new Int32Array(cells), STATE, READY);
       else rmSync(path, { force: true });
     }
-    return new SpareFile(path, { dir, shard, bytes, pauseMs, cells });
+    return new SpareFile(path, { dir, shard, bytes, pauseMs, reserveBytes, cells });
   }
 
   /** Deletes a leftover spare of `shard` (writers that do not prepare segments). */
@@ -262,6 +275,10 @@ export function runSparePreparer(job: SpareJob): void {
       continue;
     }
     if (state !== EMPTY) return;
+    if (!roomFor(job)) {
+      Atomics.wait(cells, STATE, EMPTY, FREE_SPACE_RECHECK_MS); // woken at once by stop() or a trim
+      continue;
+    }
     try {
       if (!prepare()) return;
     } catch {
@@ -273,6 +290,16 @@ export function runSparePreparer(job: SpareJob): void {
     Atomics.add(cells, MADE, 1);
     if (Atomics.compareExchange(cells, STATE, EMPTY, READY) !== EMPTY) return; // stopped meanwhile
     Atomics.notify(cells, STATE);
+  }
+}
+
+/** True when the filesystem has room for the spare and the reserve after it (true when it cannot tell). */
+function roomFor(job: SpareJob): boolean {
+  try {
+    const space = statfsSync(job.dir);
+    return space.bavail * space.bsize >= job.bytes + job.reserveBytes;
+  } catch {
+    return true;
   }
 }
 

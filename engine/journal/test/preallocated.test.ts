@@ -158,6 +158,30 @@ test('with no spare ready a roll creates a plain segment; the helper never holds
   assert.equal(framesOf(dir, 1).length, 21);
 });
 
+test('the helper prepares no spare while the disk lacks room for it and its reserve: plain segments, nothing left behind', (t) => {
+  const dir = tempDir(t);
+  const writer = SegmentWriter.open(dir, 0, 1, { ...FAST, segmentBytes: 512, prepareReserveBytes: Number.MAX_SAFE_INTEGER });
+  for (let e = 1; e <= 40; e++) {
+    writer.appendSources(e, label(e));
+    writer.seal(e);
+    writer.flush();
+    writer.sync();
+  }
+  assert.equal(writer.waitForSpare(300), false);
+  assert.equal(writer.preparedSegments, 0);
+  assert.ok(writer.unpreparedSegments > 3, `rolled ${writer.unpreparedSegments - 1} times`);
+  const started = process.hrtime.bigint();
+  writer.close(); // wakes the helper from its wait for room
+  assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 5_000);
+  assert.deepEqual(readdirSync(dir).filter((n) => !n.endsWith('.log')), [], 'no spare, no half-built one');
+  assert.equal(framesOf(dir, 0).length, 80);
+
+  // With the default reserve (a spare's worth) this disk has room: the helper prepares one.
+  const roomy = SegmentWriter.open(dir, 1, 1, FAST);
+  assert.ok(roomy.waitForSpare());
+  roomy.close();
+});
+
 test('a spare left by a previous run is reused by the next writer; a half-built or too small one is deleted', (t) => {
   const dir = tempDir(t);
   const first = SegmentWriter.open(dir, 0, 1, FAST);
