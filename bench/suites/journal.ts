@@ -167,17 +167,18 @@ async function measureMode(
   const extra: Record<string, number | string | boolean> = {};
   let probe: LatencySummary | null = null;
   if (mode === FSYNC) {
-    const h = nanosHistogram();
-    fdatasyncProbe(root, PROBE_ROUNDS, PROBE_BYTES, h);
-    probe = summarize(h);
-    h.destroy();
+    const probeOnce = (preallocated: boolean): LatencySummary => {
+      const h = nanosHistogram();
+      fdatasyncProbe(root, PROBE_ROUNDS, PROBE_BYTES, h, preallocated);
+      const summary = summarize(h);
+      h.destroy();
+      return summary;
+    };
+    probe = probeOnce(false);
     log(`journal: fdatasync of a ${PROBE_BYTES}-byte append in ${root}: p50 ${probe.p50_us} µs, p99 ${probe.p99_us} µs`);
     extra.fdatasync_p50_us = probe.p50_us ?? 0;
     extra.fdatasync_p99_us = probe.p99_us ?? 0;
-    const hp = nanosHistogram();
-    fdatasyncProbe(root, PROBE_ROUNDS, PROBE_BYTES, hp, true);
-    const prealloc = summarize(hp);
-    hp.destroy();
+    const prealloc = probeOnce(true);
     log(`journal: fdatasync of a ${PROBE_BYTES}-byte write into a preallocated file: p50 ${prealloc.p50_us} µs, p99 ${prealloc.p99_us} µs`);
     extra.fdatasync_prealloc_p50_us = prealloc.p50_us ?? 0;
     extra.fdatasync_prealloc_p99_us = prealloc.p99_us ?? 0;

@@ -30,7 +30,7 @@
  * and 2 ms pauses, 90 / 310–360 / 520–580 µs with 1 MiB steps and 8 ms pauses (about the same
  * rate), 90 / 146 / 194 µs with no helper (appending: 135 / 182 / 403). Its thread
  * runs at the lowest CPU priority (spare-worker.ts). It starts a spare only while the
- * filesystem has room for it and a reserve besides (spareReserveFor). It is unref'd and
+ * filesystem has room for it and a reserve besides (SpareFile.start). It is unref'd and
  * terminated on stop(): it never keeps a process alive.
  */
 import { closeSync, existsSync, fdatasyncSync, openSync, renameSync, rmSync, statfsSync, statSync, truncateSync, writeSync } from 'node:fs';
@@ -42,14 +42,6 @@ import { segmentName } from './segment-files.js';
 export const SPARE_STEP_BYTES = 256 << 10;
 /** Default pause of the helper after each step, in milliseconds. */
 export const SPARE_PAUSE_MS = 2;
-/**
- * The helper starts a spare only while the filesystem has at least this many bytes free besides
- * the spare itself (by default one more spare's worth, see `spareBytesFor`): a disk nearly full
- * is left to the journal's own segments and to snapshots, which then roll into plain files.
- */
-export function spareReserveFor(spareBytes: number): number {
-  return spareBytes;
-}
 /** How often a helper kept back by a full disk looks again, in milliseconds. */
 const FREE_SPACE_RECHECK_MS = 1_000;
 /** How long stop() waits for the helper to end its current step before it terminates it. */
@@ -93,7 +85,7 @@ export interface SpareJob {
   readonly shard: number;
   readonly bytes: number;
   readonly pauseMs: number;
-  /** Free bytes the filesystem must keep besides the spare for the helper to start one (spareReserveFor). */
+  /** Free bytes the filesystem must keep besides the spare for the helper to start one. */
   readonly reserveBytes: number;
   /** The shared cells (see above): CELL_BYTES. */
   readonly cells: SharedArrayBuffer;
@@ -116,9 +108,11 @@ export class SpareFile {
   /**
    * Starts preparing `dir`'s spare for `shard`, `bytes` long. A leftover of an earlier run is
    * reused when complete and large enough (it was renamed `.spare` only once zero-filled and
-   * synced), else deleted; a half-built `.spare.tmp` is deleted.
+   * synced), else deleted; a half-built `.spare.tmp` is deleted. The helper starts a spare only
+   * while the filesystem has `reserveBytes` free besides it (by default one more spare's worth): a
+   * disk nearly full is left to the segments and snapshots themselves, which then roll into plain files.
    */
-  static start(dir: string, shard: number, bytes: number, pauseMs = SPARE_PAUSE_MS, reserveBytes = spareReserveFor(bytes)): SpareFile {
+  static start(dir: string, shard: number, bytes: number, pauseMs = SPARE_PAUSE_MS, reserveBytes = bytes): SpareFile {
     const path = join(dir, spareName(shard));
     const cells = new SharedArrayBuffer(CELL_BYTES);
     rmSync(`${path}.tmp`, { force: true });

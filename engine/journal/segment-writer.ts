@@ -39,7 +39,7 @@ import {
 } from './format.js';
 import { MAX_SHARD, listShardSegments, segmentName } from './segment-files.js';
 import { readSegments, syncDirectory } from './segment-reader.js';
-import { SPARE_PAUSE_MS, SpareFile, spareBytesFor, spareReserveFor } from './segment-spare.js';
+import { SpareFile, spareBytesFor } from './segment-spare.js';
 
 /**
  * 'fsync' (default): sync() calls fdatasync, so flushed frames survive a power loss.
@@ -58,7 +58,7 @@ export interface SegmentWriterOptions {
   readonly prepare?: boolean;
   /** The helper's pause after each step (SPARE_STEP_BYTES) it writes, in milliseconds (tests change it). Default SPARE_PAUSE_MS. */
   readonly preparePauseMs?: number;
-  /** Free bytes the filesystem must keep besides a spare for the helper to prepare one. Default: a spare's size (spareReserveFor). */
+  /** Free bytes the filesystem must keep besides a spare for the helper to prepare one. Default: a spare's size (SpareFile.start). */
   readonly prepareReserveBytes?: number;
 }
 
@@ -119,8 +119,7 @@ export class SegmentWriter {
     }
     const writer = new SegmentWriter(dir, shard, options);
     if (options.prepare ?? writer.durability === 'fsync') {
-      const spareBytes = spareBytesFor(writer.segmentBytes);
-      writer.spare = SpareFile.start(dir, shard, spareBytes, options.preparePauseMs ?? SPARE_PAUSE_MS, options.prepareReserveBytes ?? spareReserveFor(spareBytes));
+      writer.spare = SpareFile.start(dir, shard, spareBytesFor(writer.segmentBytes), options.preparePauseMs, options.prepareReserveBytes);
     } else {
       SpareFile.discard(dir, shard);
     }
